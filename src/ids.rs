@@ -1,0 +1,313 @@
+//! Ids: Python's UUID parsing, Dify's MD5 seed, and Opik's uuid4 → uuid7
+//! derivation (reference §3.1–§3.2).
+
+use std::fmt;
+
+/// A 128-bit UUID.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(pub [u8; 16]);
+
+/// Why a string is not usable as a version-4 seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UuidError {
+    /// Not a UUID in any form Python's `uuid.UUID` accepts.
+    Malformed,
+    /// A UUID, but not RFC 4122 version 4.
+    NotV4,
+}
+
+impl fmt::Display for UuidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UuidError::Malformed => "badly formed hexadecimal UUID string",
+            UuidError::NotV4 => "Input UUID must be version 4",
+        })
+    }
+}
+
+impl Uuid {
+    /// Parses the forms Python's `uuid.UUID(str)` accepts: hyphenated or not,
+    /// braced, `urn:uuid:` prefixed, any case.
+    pub fn parse_py(s: &str) -> Result<Uuid, UuidError> {
+        let s = s.replace("urn:", "").replace("uuid:", "");
+        let s = s.trim_matches(|c| c == '{' || c == '}');
+        let mut out = [0u8; 16];
+        let mut n = 0usize;
+        for c in s.chars().filter(|&c| c != '-') {
+            let v = c.to_digit(16).ok_or(UuidError::Malformed)? as u8;
+            if n >= 32 {
+                return Err(UuidError::Malformed);
+            }
+            out[n / 2] |= if n % 2 == 0 { v << 4 } else { v };
+            n += 1;
+        }
+        if n != 32 {
+            return Err(UuidError::Malformed);
+        }
+        Ok(Uuid(out))
+    }
+
+    /// Parses a seed that must be an RFC 4122 version-4 UUID.
+    pub fn parse_v4(s: &str) -> Result<Uuid, UuidError> {
+        let u = Uuid::parse_py(s)?;
+        if u.is_v4() {
+            Ok(u)
+        } else {
+            Err(UuidError::NotV4)
+        }
+    }
+
+    /// RFC 4122 variant (`10`) and version nibble 4, as Python's `UUID.version` checks.
+    pub fn is_v4(&self) -> bool {
+        self.0[8] & 0xC0 == 0x80 && self.0[6] >> 4 == 4
+    }
+
+    /// RFC 4122 variant and version nibble 7.
+    pub fn is_v7(&self) -> bool {
+        self.0[8] & 0xC0 == 0x80 && self.0[6] >> 4 == 7
+    }
+
+    /// The 48-bit millisecond timestamp of a v7 id.
+    pub fn v7_millis(&self) -> i64 {
+        self.0[..6]
+            .iter()
+            .fold(0i64, |acc, &b| (acc << 8) | i64::from(b))
+    }
+
+    /// Lowercase hyphenated text.
+    pub fn to_text(&self) -> String {
+        let mut s = String::with_capacity(36);
+        self.write(&mut s);
+        s
+    }
+
+    /// Appends lowercase hyphenated text.
+    pub fn write(&self, s: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            s.push(HEX[(b >> 4) as usize] as char);
+            s.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl fmt::Debug for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl serde::Serialize for Uuid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_text())
+    }
+}
+
+/// Dify's `_seed_to_uuid4`: MD5 of the UTF-8 key with version 4 and the RFC
+/// variant set.
+pub fn seed(key: &str) -> Uuid {
+    let mut d = md5(key.as_bytes());
+    d[6] = (d[6] & 0x0F) | 0x40;
+    d[8] = (d[8] & 0x3F) | 0x80;
+    Uuid(d)
+}
+
+/// `uid(x)` of the linked profile: `x` itself when it is a v4 UUID, else `seed(x)`.
+pub fn uid(x: &str) -> Uuid {
+    Uuid::parse_v4(x).unwrap_or_else(|_| seed(x))
+}
+
+/// Opik's `uuid4_to_uuid7`: the 48-bit millisecond time `ms`, version 7, and
+/// 74 bits of `u`. `None` when `ms` does not fit in 48 bits.
+pub fn v7(ms: i64, u: Uuid) -> Option<Uuid> {
+    if !(0..1i64 << 48).contains(&ms) {
+        return None;
+    }
+    let mut o = [0u8; 16];
+    for (i, b) in o.iter_mut().take(6).enumerate() {
+        *b = (ms >> (8 * (5 - i))) as u8;
+    }
+    o[6] = 0x70 | (u.0[6] & 0x0F);
+    o[7] = u.0[7];
+    o[8] = 0x80 | (u.0[8] & 0x3F);
+    o[9..].copy_from_slice(&u.0[9..]);
+    Some(Uuid(o))
+}
+
+/// MD5 (RFC 1321) of `data`.
+pub fn md5(data: &[u8]) -> [u8; 16] {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+    const K: [u32; 64] = [
+        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+        0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+        0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+        0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+        0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+        0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+        0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+        0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+        0xeb86d391,
+    ];
+    let mut h: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_le_bytes());
+    for chunk in msg.chunks_exact(64) {
+        let m: [u32; 16] = std::array::from_fn(|i| {
+            u32::from_le_bytes([
+                chunk[4 * i],
+                chunk[4 * i + 1],
+                chunk[4 * i + 2],
+                chunk[4 * i + 3],
+            ])
+        });
+        let [mut a, mut b, mut c, mut d] = h;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f = f.wrapping_add(a).wrapping_add(K[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(S[i]));
+        }
+        h[0] = h[0].wrapping_add(a);
+        h[1] = h[1].wrapping_add(b);
+        h[2] = h[2].wrapping_add(c);
+        h[3] = h[3].wrapping_add(d);
+    }
+    let mut out = [0u8; 16];
+    for (i, w) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn md5_matches_rfc_1321_vectors() {
+        assert_eq!(hex(&md5(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hex(&md5(b"a")), "0cc175b9c0f1b6a831c399e269772661");
+        assert_eq!(hex(&md5(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex(&md5(b"message digest")),
+            "f96b697d7cb7938d525a2f31aaf161d0"
+        );
+        assert_eq!(
+            hex(&md5(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            )),
+            "57edf4a22be3c955ac49da2e2107b67a"
+        );
+    }
+
+    #[test]
+    fn worked_example_trace_id() {
+        let u = Uuid::parse_v4("beb55eff-af2e-475f-8e97-f4cb3c486cf8").unwrap();
+        assert_eq!(
+            v7(1_749_543_330_123, u).unwrap().to_text(),
+            "019758e8-a14b-775f-8e97-f4cb3c486cf8"
+        );
+        let shanghai = 1_749_543_330_123 - 8 * 3_600_000;
+        assert!(v7(shanghai, u)
+            .unwrap()
+            .to_text()
+            .starts_with("01975731-2d4b-775f-"));
+    }
+
+    #[test]
+    fn worked_example_root_seed() {
+        let s = seed("beb55eff-af2e-475f-8e97-f4cb3c486cf8-root");
+        assert_eq!(
+            hex(&md5(b"beb55eff-af2e-475f-8e97-f4cb3c486cf8-root")),
+            "1dc33fafed22c3995e28a92a09761d1e"
+        );
+        assert_eq!(s.to_text(), "1dc33faf-ed22-4399-9e28-a92a09761d1e");
+        assert_eq!(
+            v7(1_749_543_330_123, s).unwrap().to_text(),
+            "019758e8-a14b-7399-9e28-a92a09761d1e"
+        );
+    }
+
+    #[test]
+    fn python_uuid_forms() {
+        let c = "beb55eff-af2e-475f-8e97-f4cb3c486cf8";
+        for form in [
+            "BEB55EFF-AF2E-475F-8E97-F4CB3C486CF8",
+            "{beb55eff-af2e-475f-8e97-f4cb3c486cf8}",
+            "urn:uuid:beb55eff-af2e-475f-8e97-f4cb3c486cf8",
+            "beb55effaf2e475f8e97f4cb3c486cf8",
+        ] {
+            assert_eq!(Uuid::parse_py(form).unwrap().to_text(), c, "{form}");
+        }
+        assert_eq!(
+            Uuid::parse_py("order-2025-06-12-42"),
+            Err(UuidError::Malformed)
+        );
+        assert_eq!(Uuid::parse_py(""), Err(UuidError::Malformed));
+        assert_eq!(
+            Uuid::parse_py("beb55effaf2e475f8e97f4cb3c486cf800"),
+            Err(UuidError::Malformed)
+        );
+        // A v7 and a v1 id are UUIDs but not v4; a wrong variant reports no version.
+        assert_eq!(
+            Uuid::parse_v4("019758e8-a14b-775f-8e97-f4cb3c486cf8"),
+            Err(UuidError::NotV4)
+        );
+        assert_eq!(
+            Uuid::parse_v4("beb55eff-af2e-475f-ce97-f4cb3c486cf8"),
+            Err(UuidError::NotV4)
+        );
+        assert_eq!(
+            Uuid::parse_v4("4bf92f3577b34da6a3ce929d0e0e4736"),
+            Ok(Uuid::parse_py("4bf92f3577b34da6a3ce929d0e0e4736").unwrap())
+        );
+    }
+
+    #[test]
+    fn uid_keeps_v4_and_seeds_anything_else() {
+        let v4 = "beb55eff-af2e-475f-8e97-f4cb3c486cf8";
+        assert_eq!(uid(v4).to_text(), v4);
+        assert_eq!(uid("order-42"), seed("order-42"));
+        assert!(uid("order-42").is_v4());
+    }
+
+    #[test]
+    fn v7_rejects_times_outside_48_bits() {
+        let u = seed("x");
+        assert!(v7(-1, u).is_none());
+        assert!(v7(1 << 48, u).is_none());
+        let id = v7((1 << 48) - 1, u).unwrap();
+        assert!(id.is_v7());
+        assert_eq!(id.v7_millis(), (1 << 48) - 1);
+    }
+}

@@ -1,0 +1,573 @@
+//! The input model: Dify's trace-task envelope (reference §2, §6.2), read in
+//! one pass with borrowed strings; subtrees the mapping only passes through
+//! stay raw.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{pointer_token, Error, ErrorCode};
+use crate::json::{Field, Json, RawObj, Text};
+
+/// One trace task: `{app_id, trace_info_type, trace_info}` plus the data Dify
+/// reads from its database.
+#[derive(Deserialize, Default)]
+pub struct Envelope<'a> {
+    /// App id (or `tenant-<id>`).
+    #[serde(borrow, default)]
+    pub app_id: Field<'a>,
+    /// Python class name of the trace info.
+    #[serde(borrow, default)]
+    pub trace_info_type: Field<'a>,
+    /// The trace info; `None` when null or absent.
+    #[serde(borrow, default)]
+    pub trace_info: Option<TraceInfo<'a>>,
+    /// Node executions of a workflow run (`WorkflowNodeExecution` JSON, or DB rows).
+    #[serde(borrow, default)]
+    pub node_executions: Option<Vec<NodeExecution<'a>>>,
+    /// `{end_user_id: {session_id}}`.
+    #[serde(borrow, default)]
+    pub end_users: Option<HashMap<Text<'a>, EndUser<'a>>>,
+    /// Set when the input was a bare trace_info of this type (paths then have
+    /// no `/trace_info` prefix).
+    #[serde(skip)]
+    pub bare_type: Option<String>,
+}
+
+/// An end-user row.
+#[derive(Deserialize, Default)]
+pub struct EndUser<'a> {
+    /// The end user's session id.
+    #[serde(borrow, default)]
+    pub session_id: Field<'a>,
+}
+
+/// The union of the fields of Dify's seven TraceInfo types; each mapper reads
+/// the ones of its type. Fields are raw so that a field of another type never
+/// makes a task fail; readers check types with exact paths.
+#[derive(Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct TraceInfo<'a> {
+    // BaseTraceInfo
+    #[serde(borrow, default)]
+    pub message_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub message_data: Option<MessageData<'a>>,
+    #[serde(borrow, default)]
+    pub inputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub outputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub start_time: Field<'a>,
+    #[serde(borrow, default)]
+    pub end_time: Field<'a>,
+    #[serde(borrow, default)]
+    pub metadata: Option<RawObj<'a>>,
+    #[serde(borrow, default)]
+    pub trace_id: Field<'a>,
+    // WorkflowTraceInfo
+    #[serde(borrow, default)]
+    pub conversation_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_app_log_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub tenant_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_elapsed_time: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_status: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_inputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_outputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub error: Field<'a>,
+    #[serde(borrow, default)]
+    pub total_tokens: Field<'a>,
+    #[serde(borrow, default)]
+    pub file_list: Field<'a>,
+    // MessageTraceInfo
+    #[serde(borrow, default)]
+    pub conversation_mode: Field<'a>,
+    #[serde(borrow, default)]
+    pub conversation_model: Field<'a>,
+    #[serde(borrow, default)]
+    pub message_tokens: Field<'a>,
+    #[serde(borrow, default)]
+    pub answer_tokens: Field<'a>,
+    #[serde(borrow, default)]
+    pub message_file_data: Field<'a>,
+    #[serde(borrow, default)]
+    pub gen_ai_server_time_to_first_token: Field<'a>,
+    // ModerationTraceInfo
+    #[serde(borrow, default)]
+    pub flagged: Field<'a>,
+    #[serde(borrow, default)]
+    pub action: Field<'a>,
+    #[serde(borrow, default)]
+    pub preset_response: Field<'a>,
+    // SuggestedQuestionTraceInfo
+    #[serde(borrow, default)]
+    pub model_provider: Field<'a>,
+    #[serde(borrow, default)]
+    pub model_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub suggested_question: Field<'a>,
+    // DatasetRetrievalTraceInfo
+    #[serde(borrow, default)]
+    pub documents: Field<'a>,
+    // ToolTraceInfo
+    #[serde(borrow, default)]
+    pub tool_name: Field<'a>,
+    #[serde(borrow, default)]
+    pub tool_inputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub tool_outputs: Field<'a>,
+}
+
+/// `Message.to_dict()`: the fields Opik's mapping reads.
+#[derive(Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct MessageData<'a> {
+    #[serde(borrow, default)]
+    pub id: Field<'a>,
+    #[serde(borrow, default)]
+    pub conversation_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub model_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub inputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub query: Field<'a>,
+    #[serde(borrow, default)]
+    pub total_price: Field<'a>,
+    #[serde(borrow, default)]
+    pub answer: Field<'a>,
+    #[serde(borrow, default)]
+    pub status: Field<'a>,
+    #[serde(borrow, default)]
+    pub error: Field<'a>,
+    #[serde(borrow, default)]
+    pub message_metadata: Field<'a>,
+    #[serde(borrow, default)]
+    pub from_end_user_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub from_account_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub created_at: Field<'a>,
+    #[serde(borrow, default)]
+    pub updated_at: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_run_id: Field<'a>,
+}
+
+/// One node execution, in the domain shape or Dify's DB-row shape.
+#[derive(Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct NodeExecution<'a> {
+    #[serde(borrow, default)]
+    pub id: Field<'a>,
+    #[serde(borrow, default)]
+    pub workflow_execution_id: Field<'a>,
+    /// DB-row name of `workflow_execution_id`.
+    #[serde(borrow, default)]
+    pub workflow_run_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub node_id: Field<'a>,
+    #[serde(borrow, default)]
+    pub node_type: Field<'a>,
+    #[serde(borrow, default)]
+    pub title: Field<'a>,
+    #[serde(borrow, default)]
+    pub inputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub process_data: Embedded<'a, ProcessData<'a>>,
+    #[serde(borrow, default)]
+    pub outputs: Field<'a>,
+    #[serde(borrow, default)]
+    pub status: Field<'a>,
+    #[serde(borrow, default)]
+    pub error: Field<'a>,
+    #[serde(borrow, default)]
+    pub elapsed_time: Field<'a>,
+    #[serde(borrow, default)]
+    pub metadata: Embedded<'a, RawObj<'a>>,
+    /// DB-row name of `metadata` (a JSON string).
+    #[serde(borrow, default)]
+    pub execution_metadata: Embedded<'a, RawObj<'a>>,
+    #[serde(borrow, default)]
+    pub created_at: Field<'a>,
+    #[serde(borrow, default)]
+    pub finished_at: Field<'a>,
+}
+
+/// An object field that may also arrive as a JSON string holding the object
+/// (Dify's DB-row columns).
+#[derive(Default)]
+pub enum Embedded<'a, T> {
+    /// Absent.
+    #[default]
+    Absent,
+    /// `null`.
+    Null,
+    /// An object.
+    Value(T),
+    /// A JSON string column, decoded later.
+    Text(Cow<'a, str>),
+    /// Any other JSON kind.
+    Other,
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Embedded<'a, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a, T>(std::marker::PhantomData<(&'a (), T)>);
+        impl<'de: 'a, 'a, T: Deserialize<'de>> Visitor<'de> for V<'a, T> {
+            type Value = Embedded<'a, T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object, a JSON string or null")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, m: M) -> Result<Self::Value, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(Embedded::Value)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Embedded::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Embedded::Null)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Embedded::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Embedded::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Embedded::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Embedded::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Embedded::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Embedded::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Embedded::Other)
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut s: S) -> Result<Self::Value, S::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Embedded::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The keys of `process_data` the mapping reads, plus its key count (Python
+/// truthiness of the dict).
+#[derive(Default)]
+#[allow(missing_docs)]
+pub struct ProcessData<'a> {
+    pub keys: usize,
+    pub model_mode: Option<Json<'a>>,
+    pub prompts: Option<Json<'a>>,
+    pub usage: Option<Json<'a>>,
+    pub model_provider: Option<Json<'a>>,
+    pub model_name: Option<Json<'a>>,
+}
+
+impl ProcessData<'_> {
+    /// Converts into owned values.
+    pub fn into_owned(self) -> ProcessData<'static> {
+        ProcessData {
+            keys: self.keys,
+            model_mode: self.model_mode.map(Json::into_owned),
+            prompts: self.prompts.map(Json::into_owned),
+            usage: self.usage.map(Json::into_owned),
+            model_provider: self.model_provider.map(Json::into_owned),
+            model_name: self.model_name.map(Json::into_owned),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ProcessData<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = ProcessData<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut p = ProcessData::default();
+                let mut seen: Vec<Cow<'a, str>> = Vec::new();
+                while let Some(k) = m.next_key::<Text<'a>>()? {
+                    let slot = match k.as_str() {
+                        "model_mode" => Some(&mut p.model_mode),
+                        "prompts" => Some(&mut p.prompts),
+                        "usage" => Some(&mut p.usage),
+                        "model_provider" => Some(&mut p.model_provider),
+                        "model_name" => Some(&mut p.model_name),
+                        _ => None,
+                    };
+                    match slot {
+                        Some(s) => *s = Some(Json::Raw(m.next_value::<&'a RawValue>()?)),
+                        None => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    if !seen.contains(&k.0) {
+                        seen.push(k.0);
+                    }
+                }
+                p.keys = seen.len();
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Dify's trace-info class names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceType {
+    /// `WorkflowTraceInfo`
+    Workflow,
+    /// `MessageTraceInfo`
+    Message,
+    /// `ModerationTraceInfo`
+    Moderation,
+    /// `SuggestedQuestionTraceInfo`
+    SuggestedQuestion,
+    /// `DatasetRetrievalTraceInfo`
+    DatasetRetrieval,
+    /// `ToolTraceInfo`
+    Tool,
+    /// `GenerateNameTraceInfo`
+    GenerateName,
+}
+
+impl TraceType {
+    /// Maps a class name to a type Opik handles.
+    pub fn from_class(name: &str) -> Option<TraceType> {
+        Some(match name {
+            "WorkflowTraceInfo" => TraceType::Workflow,
+            "MessageTraceInfo" => TraceType::Message,
+            "ModerationTraceInfo" => TraceType::Moderation,
+            "SuggestedQuestionTraceInfo" => TraceType::SuggestedQuestion,
+            "DatasetRetrievalTraceInfo" => TraceType::DatasetRetrieval,
+            "ToolTraceInfo" => TraceType::Tool,
+            "GenerateNameTraceInfo" => TraceType::GenerateName,
+            _ => return None,
+        })
+    }
+}
+
+/// Dify types that exist but that Dify's Opik integration ignores.
+pub const IGNORED_TYPES: &[&str] = &[
+    "PromptGenerationTraceInfo",
+    "WorkflowNodeTraceInfo",
+    "DraftNodeExecutionTrace",
+    "dict",
+];
+
+/// Cuts quoted input values out of a serde message, so that no input text
+/// (which may hold a secret) reaches an error.
+pub fn sanitize_serde_message(msg: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = msg.strip_prefix(lead) {
+            if let Some(i) = rest.find(", expected") {
+                let what = rest[..i].split([' ', '`']).next().unwrap_or("value");
+                return format!("{lead}{what}{}", &rest[i..]);
+            }
+        }
+    }
+    if msg.starts_with("unknown variant") {
+        if let Some(i) = msg.find(", expected") {
+            return format!("unknown variant{}", &msg[i..]);
+        }
+    }
+    msg.to_owned()
+}
+
+/// Converts a serde_json error at `path` into a structured error.
+pub fn json_error(e: &serde_json::Error, path: String) -> Error {
+    use serde_json::error::Category;
+    let msg = e.to_string();
+    let code = match e.classify() {
+        _ if msg.starts_with("recursion limit exceeded") => ErrorCode::TooDeep,
+        Category::Data if msg.starts_with("missing field") => ErrorCode::MissingField,
+        Category::Data => ErrorCode::InvalidType,
+        Category::Syntax | Category::Eof | Category::Io => ErrorCode::InvalidJson,
+    };
+    Error::new(code, path, sanitize_serde_message(&msg))
+}
+
+fn pointer_of(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut s = String::new();
+    for seg in p.iter() {
+        match seg {
+            Segment::Seq { index } => {
+                s.push('/');
+                s.push_str(&index.to_string());
+            }
+            Segment::Map { key } => {
+                s.push('/');
+                s.push_str(&pointer_token(key));
+            }
+            Segment::Enum { variant } => {
+                s.push('/');
+                s.push_str(&pointer_token(variant));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    s
+}
+
+/// Parses `text` as `T`, giving a JSON pointer to the failing value.
+pub fn parse_at<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| json_error(e.inner(), pointer_of(e.path())))?;
+    de.end().map_err(|e| json_error(&e, String::new()))?;
+    Ok(v)
+}
+
+/// The tasks of one input text.
+pub struct Tasks<'a> {
+    /// Whether the input was a batch (array or JSON lines): paths get `/n`.
+    pub batch: bool,
+    /// Each task, or the error that stopped it from being read.
+    pub items: Vec<Result<Envelope<'a>, Error>>,
+}
+
+/// Splits and parses an input text: one envelope, a JSON array of envelopes,
+/// or JSON lines. A bare trace_info is read as such when `bare_type` names its
+/// type and the object has neither `trace_info` nor `trace_info_type`.
+pub fn parse_tasks<'a>(
+    text: &'a str,
+    bare_type: Option<&str>,
+    max_bytes: usize,
+) -> Result<Tasks<'a>, Error> {
+    if text.len() > max_bytes {
+        return Err(Error::new(
+            ErrorCode::TooLarge,
+            "",
+            format!(
+                "input is {} bytes; the limit is {max_bytes} bytes",
+                text.len()
+            ),
+        ));
+    }
+    let t = text.trim_start();
+    match t.as_bytes().first() {
+        None => Err(Error::new(ErrorCode::InvalidJson, "", "empty input")),
+        Some(b'[') => {
+            let raws: Vec<&'a RawValue> = parse_at(text)?;
+            let items = raws
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    parse_envelope(r.get(), bare_type).map_err(|e| e.under(&format!("/{i}")))
+                })
+                .collect();
+            Ok(Tasks { batch: true, items })
+        }
+        Some(b'{') => {
+            let single = parse_envelope(text, bare_type);
+            if single.is_ok() {
+                return Ok(Tasks {
+                    batch: false,
+                    items: vec![single],
+                });
+            }
+            // Either a bad single envelope, or several values (JSON lines).
+            let mut raws = Vec::new();
+            let mut broken = false;
+            for r in serde_json::Deserializer::from_str(text).into_iter::<&'a RawValue>() {
+                match r {
+                    Ok(r) => raws.push(r),
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            let many = |parts: Vec<&'a str>| Tasks {
+                batch: true,
+                items: parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        parse_envelope(p, bare_type).map_err(|e| e.under(&format!("/{i}")))
+                    })
+                    .collect(),
+            };
+            if !broken && raws.len() > 1 {
+                return Ok(many(raws.iter().map(|r| r.get()).collect()));
+            }
+            if broken && !raws.is_empty() {
+                // JSON lines with a damaged line: every line is its own task.
+                let lines: Vec<&'a str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                if lines.len() > 1 && lines.iter().all(|l| l.trim_start().starts_with('{')) {
+                    return Ok(many(lines));
+                }
+            }
+            Ok(Tasks {
+                batch: false,
+                items: vec![single],
+            })
+        }
+        Some(_) => {
+            // Report what serde says (a syntax error), or a type error for other JSON.
+            match serde_json::from_str::<IgnoredAny>(text) {
+                Err(e) => Err(json_error(&e, String::new())),
+                Ok(_) => Err(Error::new(
+                    ErrorCode::InvalidType,
+                    "",
+                    "expected a trace-task object, an array of them, or JSON lines",
+                )),
+            }
+        }
+    }
+}
+
+/// Parses one envelope (or a bare trace_info when `bare_type` is given).
+pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Envelope<'a>, Error> {
+    if raw_kind_is_object(text) {
+        if let Some(ty) = bare_type {
+            #[derive(Deserialize)]
+            struct Probe<'b> {
+                #[serde(borrow, default)]
+                trace_info: Field<'b>,
+                #[serde(borrow, default)]
+                trace_info_type: Field<'b>,
+            }
+            let probe: Probe = parse_at(text)?;
+            if probe.trace_info.present().is_none() && probe.trace_info_type.present().is_none() {
+                let info: TraceInfo<'a> = parse_at(text)?;
+                return Ok(Envelope {
+                    trace_info: Some(info),
+                    bare_type: Some(ty.to_owned()),
+                    ..Default::default()
+                });
+            }
+        }
+        return parse_at(text);
+    }
+    parse_at::<Envelope>(text)
+}
+
+fn raw_kind_is_object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}

@@ -1,0 +1,490 @@
+//! JSON values as the mapper sees them: subtrees passed through verbatim
+//! (`RawValue`), plus the few values the mapper builds itself.
+//!
+//! The big subtrees Dify sends (inputs, outputs, prompts, documents) are never
+//! turned into trees: they are kept as the exact input text and written back
+//! unchanged, which keeps key order and number spelling intact and costs one
+//! scan.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::value::RawValue;
+
+/// A string read from the input, borrowed when it has no escapes.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'a> Text<'a> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// A field that distinguishes "absent" from "present, even as null".
+///
+/// `Option<&RawValue>` folds a JSON `null` into `None`; several of Dify's
+/// rules (`process_data["usage"]` present but null) need the difference.
+#[derive(Clone, Copy, Default)]
+pub struct Field<'a>(pub Option<&'a RawValue>);
+
+impl<'a> Field<'a> {
+    /// The raw value when present (a JSON `null` included).
+    pub fn present(&self) -> Option<&'a RawValue> {
+        self.0
+    }
+    /// The raw value when present and not `null`.
+    pub fn value(&self) -> Option<&'a RawValue> {
+        self.0.filter(|r| r.get() != "null")
+    }
+}
+
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("absent"),
+            Some(_) => f.write_str("present"),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|r| Field(Some(r)))
+    }
+}
+
+/// An ordered JSON object: keys keep their input order, as Python dicts do.
+pub type Obj<'a> = Vec<(Cow<'a, str>, Json<'a>)>;
+
+/// A JSON value in the output.
+#[derive(Clone)]
+pub enum Json<'a> {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// A float (written with serde_json's shortest round-trip form).
+    Float(f64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// Input text passed through verbatim.
+    Raw(&'a RawValue),
+    /// Input text passed through verbatim, owned (decoded from a JSON-string column).
+    RawOwned(Box<RawValue>),
+    /// An object built by the mapper.
+    Obj(Obj<'a>),
+    /// An array built by the mapper.
+    Arr(Vec<Json<'a>>),
+}
+
+impl fmt::Debug for Json<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug output never shows values: they may carry secrets.
+        f.write_str(match self {
+            Json::Null => "null",
+            Json::Bool(_) => "bool",
+            Json::Int(_) | Json::Float(_) => "number",
+            Json::Str(_) => "string",
+            Json::Raw(_) | Json::RawOwned(_) => "raw",
+            Json::Obj(_) => "object",
+            Json::Arr(_) => "array",
+        })
+    }
+}
+
+impl<'a> Json<'a> {
+    /// A string value.
+    pub fn str(s: impl Into<Cow<'a, str>>) -> Self {
+        Json::Str(s.into())
+    }
+
+    /// The raw text when this value is input text.
+    pub fn raw_text(&self) -> Option<&str> {
+        match self {
+            Json::Raw(r) => Some(r.get()),
+            Json::RawOwned(r) => Some(r.get()),
+            _ => None,
+        }
+    }
+
+    /// The JSON kind of the value.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Json::Null => Kind::Null,
+            Json::Bool(_) => Kind::Bool,
+            Json::Int(_) | Json::Float(_) => Kind::Number,
+            Json::Str(_) => Kind::String,
+            Json::Obj(_) => Kind::Object,
+            Json::Arr(_) => Kind::Array,
+            Json::Raw(r) => raw_kind(r.get()),
+            Json::RawOwned(r) => raw_kind(r.get()),
+        }
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.kind() == Kind::Null
+    }
+
+    /// Python truthiness: `null`, `false`, `0`, `""`, `[]` and `{}` are false.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Json::Null => false,
+            Json::Bool(b) => *b,
+            Json::Int(i) => *i != 0,
+            Json::Float(f) => *f != 0.0,
+            Json::Str(s) => !s.is_empty(),
+            Json::Obj(o) => !o.is_empty(),
+            Json::Arr(a) => !a.is_empty(),
+            Json::Raw(r) => raw_truthy(r.get()),
+            Json::RawOwned(r) => raw_truthy(r.get()),
+        }
+    }
+
+    /// The value as a string, when it is one.
+    pub fn as_str(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Json::Str(s) => Some(Cow::Borrowed(s)),
+            Json::Raw(r) => raw_str(r.get()),
+            Json::RawOwned(r) => raw_str(r.get()).map(|c| Cow::Owned(c.into_owned())),
+            _ => None,
+        }
+    }
+
+    /// The value as a float, when it is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Int(i) => Some(*i as f64),
+            Json::Float(f) => Some(*f),
+            Json::Raw(r) => raw_f64(r.get()),
+            Json::RawOwned(r) => raw_f64(r.get()),
+            _ => None,
+        }
+    }
+
+    /// Converts borrowed input text into owned text.
+    pub fn into_owned(self) -> Json<'static> {
+        match self {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(b),
+            Json::Int(i) => Json::Int(i),
+            Json::Float(f) => Json::Float(f),
+            Json::Str(s) => Json::Str(Cow::Owned(s.into_owned())),
+            Json::Raw(r) => Json::RawOwned(r.to_owned()),
+            Json::RawOwned(r) => Json::RawOwned(r),
+            Json::Obj(o) => Json::Obj(
+                o.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+            Json::Arr(a) => Json::Arr(a.into_iter().map(Json::into_owned).collect()),
+        }
+    }
+
+    /// Reads an object's entries, when the value is an object.
+    pub fn to_obj(&self) -> Option<Obj<'_>> {
+        match self {
+            Json::Obj(o) => Some(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            Json::Raw(r) => parse_obj(r.get()),
+            Json::RawOwned(r) => parse_obj(r.get()),
+            _ => None,
+        }
+    }
+
+    /// Looks up one key of an object value (the last occurrence wins, as in Python).
+    pub fn get(&self, key: &str) -> Option<Json<'_>> {
+        match self {
+            Json::Obj(o) => obj_get(o, key).cloned(),
+            Json::Raw(r) => raw_get(r.get(), key),
+            Json::RawOwned(r) => raw_get(r.get(), key),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> From<&'a RawValue> for Json<'a> {
+    fn from(r: &'a RawValue) -> Self {
+        Json::Raw(r)
+    }
+}
+
+/// The kind of a JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `null`
+    Null,
+    /// `true`/`false`
+    Bool,
+    /// a number
+    Number,
+    /// a string
+    String,
+    /// an array
+    Array,
+    /// an object
+    Object,
+}
+
+/// The kind of raw JSON text (which must be valid JSON).
+pub fn raw_kind(s: &str) -> Kind {
+    match s.trim_start().as_bytes().first() {
+        Some(b'{') => Kind::Object,
+        Some(b'[') => Kind::Array,
+        Some(b'"') => Kind::String,
+        Some(b't') | Some(b'f') => Kind::Bool,
+        Some(b'n') => Kind::Null,
+        _ => Kind::Number,
+    }
+}
+
+fn raw_truthy(s: &str) -> bool {
+    let t = s.trim();
+    match raw_kind(t) {
+        Kind::Null => false,
+        Kind::Bool => t == "true",
+        Kind::String => t != "\"\"",
+        Kind::Array | Kind::Object => !t[1..t.len() - 1].trim().is_empty(),
+        Kind::Number => raw_f64(t).map(|f| f != 0.0).unwrap_or(true),
+    }
+}
+
+fn raw_str(s: &str) -> Option<Cow<'_, str>> {
+    if raw_kind(s) != Kind::String {
+        return None;
+    }
+    serde_json::from_str::<Text>(s).ok().map(|t| t.0)
+}
+
+fn raw_f64(s: &str) -> Option<f64> {
+    if raw_kind(s) != Kind::Number {
+        return None;
+    }
+    serde_json::from_str::<f64>(s).ok()
+}
+
+/// Parses raw object text into ordered entries; later duplicates replace
+/// earlier ones in place (Python's `dict` semantics).
+pub fn parse_obj(s: &str) -> Option<Obj<'_>> {
+    if raw_kind(s) != Kind::Object {
+        return None;
+    }
+    serde_json::from_str::<RawObj>(s).ok().map(|o| o.0)
+}
+
+fn raw_get<'s>(s: &'s str, key: &str) -> Option<Json<'s>> {
+    let obj = parse_obj(s)?;
+    obj.into_iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// Finds a key in an ordered object.
+pub fn obj_get<'o, 'a>(o: &'o Obj<'a>, key: &str) -> Option<&'o Json<'a>> {
+    o.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Sets a key: overwrites in place when present, else appends (Python's
+/// `d[key] = value`).
+pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
+    if let Some(slot) = o.iter_mut().find(|(k, _)| k == key) {
+        slot.1 = value;
+    } else {
+        o.push((Cow::Borrowed(key), value));
+    }
+}
+
+/// Removes a key, when present.
+pub fn obj_remove<'a>(o: &mut Obj<'a>, key: &str) -> Option<Json<'a>> {
+    let i = o.iter().position(|(k, _)| k == key)?;
+    Some(o.remove(i).1)
+}
+
+/// An object parsed into ordered entries with raw values.
+pub struct RawObj<'a>(pub Obj<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawObj<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawObj<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut out: Obj<'a> = Vec::new();
+                while let Some(k) = m.next_key::<Text<'a>>()? {
+                    let v: &'a RawValue = m.next_value()?;
+                    if let Some(slot) = out.iter_mut().find(|(key, _)| *key == k.0) {
+                        slot.1 = Json::Raw(v);
+                    } else {
+                        out.push((k.0, Json::Raw(v)));
+                    }
+                }
+                Ok(RawObj(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Int(i) => s.serialize_i64(*i),
+            Json::Float(f) => {
+                if f.is_finite() {
+                    s.serialize_f64(*f)
+                } else {
+                    s.serialize_unit()
+                }
+            }
+            Json::Str(v) => s.serialize_str(v),
+            Json::Raw(r) => r.serialize(s),
+            Json::RawOwned(r) => r.serialize(s),
+            Json::Obj(o) => {
+                let mut m = s.serialize_map(Some(o.len()))?;
+                for (k, v) in o {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+            Json::Arr(a) => {
+                let mut q = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    q.serialize_element(v)?;
+                }
+                q.end()
+            }
+        }
+    }
+}
+
+/// Dify's `wrap_dict(key, v)`: objects pass unchanged, anything else becomes `{key: v}`.
+pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
+    if v.kind() == Kind::Object {
+        v
+    } else {
+        Json::Obj(vec![(Cow::Borrowed(key), v)])
+    }
+}
+
+/// Decodes a JSON-string column (Dify's DB-row shape) into owned JSON text.
+pub fn decode_json_column(raw: &RawValue) -> Result<Box<RawValue>, serde_json::Error> {
+    let text: String = serde_json::from_str(raw.get())?;
+    RawValue::from_string(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn truthiness_follows_python() {
+        for (s, t) in [
+            ("null", false),
+            ("false", false),
+            ("true", true),
+            ("0", false),
+            ("0.0", false),
+            ("-0.0", false),
+            ("1e-9", true),
+            ("\"\"", false),
+            ("\" \"", true),
+            ("[]", false),
+            ("[ ]", false),
+            ("[0]", true),
+            ("{}", false),
+            ("{ }", false),
+            ("{\"a\":1}", true),
+        ] {
+            assert_eq!(Json::RawOwned(raw(s)).truthy(), t, "{s}");
+        }
+    }
+
+    #[test]
+    fn objects_keep_order_and_last_duplicate_wins_in_place() {
+        let o = parse_obj(r#"{"b":1,"a":2,"b":3}"#).unwrap();
+        let keys: Vec<&str> = o.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["b", "a"]);
+        assert_eq!(o[0].1.raw_text(), Some("3"));
+    }
+
+    #[test]
+    fn set_overwrites_in_place_and_appends_new_keys() {
+        let mut o = parse_obj(r#"{"x":1,"user_id":"u"}"#).unwrap();
+        obj_set(&mut o, "user_id", Json::Null);
+        obj_set(&mut o, "created_from", Json::str("dify"));
+        let out = serde_json::to_string(&Json::Obj(o)).unwrap();
+        assert_eq!(out, r#"{"x":1,"user_id":null,"created_from":"dify"}"#);
+    }
+
+    #[test]
+    fn wrap_dict_wraps_everything_but_objects() {
+        let w =
+            |s: &str| serde_json::to_string(&wrap_dict("input", Json::RawOwned(raw(s)))).unwrap();
+        assert_eq!(w("{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(w("[1]"), "{\"input\":[1]}");
+        assert_eq!(w("\"s\""), "{\"input\":\"s\"}");
+        assert_eq!(w("null"), "{\"input\":null}");
+        assert_eq!(w("3"), "{\"input\":3}");
+    }
+
+    #[test]
+    fn raw_numbers_are_written_verbatim() {
+        let v = Json::RawOwned(raw(
+            "{\"big\":123456789012345678901234567890,\"f\":1.86e-05}",
+        ));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            "{\"big\":123456789012345678901234567890,\"f\":1.86e-05}"
+        );
+    }
+
+    #[test]
+    fn decodes_string_columns() {
+        let r = raw(r#""{\"a\": [1, 2]}""#);
+        assert_eq!(decode_json_column(&r).unwrap().get(), r#"{"a": [1, 2]}"#);
+        assert!(decode_json_column(&raw(r#""{not json""#)).is_err());
+    }
+}

@@ -1,0 +1,484 @@
+//! Rules of the `linked` profile shared by several trace types: error info,
+//! usage, cost, end-time clamping, node types, iteration/loop rounds, and the
+//! final pass that makes every object valid for Opik (tags, redaction).
+
+use std::borrow::Cow;
+
+use crate::error::{Error, WarningCode};
+use crate::ids::{self, Uuid};
+use crate::json::{obj_get, Json, Kind, Obj};
+use crate::map::{Ctx, TaskOut};
+use crate::opik::{ErrorInfo, Span};
+use crate::redact;
+use crate::time::Time;
+use crate::usage::{count, pydantic_int, Count};
+
+/// Opik's tag limits.
+pub const MAX_TAGS: usize = 50;
+/// Longest tag Opik accepts, in characters.
+pub const MAX_TAG_CHARS: usize = 100;
+
+/// The Opik span type of a Dify node type (linked item 9).
+pub fn node_kind(node_type: &str) -> &'static str {
+    match node_type {
+        "llm" | "question-classifier" | "parameter-extractor" => "llm",
+        "tool" | "http-request" | "knowledge-retrieval" | "code" | "agent" | "datasource" => "tool",
+        _ => "general",
+    }
+}
+
+/// `error_info` with every string non-empty (linked item 6).
+pub fn error_info(scope: &str, status: &str, error: Option<&str>) -> ErrorInfo {
+    let text = error.filter(|e| !e.is_empty()).unwrap_or(status);
+    let text = if text.is_empty() { "error" } else { text };
+    ErrorInfo {
+        exception_type: format!("{scope}_{status}"),
+        message: text.to_owned(),
+        traceback: text.to_owned(),
+    }
+}
+
+/// An end before its start becomes the start, with a warning.
+pub fn clamp_end(ctx: &mut Ctx, start: Time, end: Option<Time>, path: &str) -> Option<Time> {
+    match end {
+        Some(e) if e.micros < start.micros => {
+            ctx.warn(
+                WarningCode::EndBeforeStart,
+                path,
+                "the end is before the start: set to the start",
+            );
+            Some(start)
+        }
+        e => e,
+    }
+}
+
+fn read_count(ctx: &mut Ctx, v: Option<&Json>, path: &str, key: &str) -> Option<i64> {
+    match count(v) {
+        Count::Valid(n) => Some(n),
+        Count::Unknown => None,
+        Count::Invalid => {
+            ctx.warn(
+                WarningCode::InvalidUsage,
+                path,
+                format!("{key} is not a non-negative 32-bit integer and was dropped"),
+            );
+            None
+        }
+    }
+}
+
+/// Usage of a span: from a usage object, else the metadata total (item 8).
+pub fn usage<'a>(
+    ctx: &mut Ctx,
+    src: Option<&Json>,
+    md_total: Option<&Json>,
+    path: &str,
+) -> Option<Json<'a>> {
+    let (mut p, mut c, mut t) = (None, None, None);
+    if let Some(u) = src.filter(|u| u.kind() == Kind::Object) {
+        p = read_count(ctx, u.get("prompt_tokens").as_ref(), path, "prompt_tokens");
+        c = read_count(
+            ctx,
+            u.get("completion_tokens").as_ref(),
+            path,
+            "completion_tokens",
+        );
+        t = read_count(ctx, u.get("total_tokens").as_ref(), path, "total_tokens");
+    }
+    if t.unwrap_or(0) == 0 {
+        if let Some(mt) = read_count(ctx, md_total, path, "total_tokens").filter(|n| *n > 0) {
+            t = Some(mt);
+        }
+    }
+    if t.is_none() {
+        if let (Some(p), Some(c)) = (p, c) {
+            t = Some(p + c).filter(|s| *s <= i64::from(i32::MAX));
+        }
+    }
+    if [p, c, t].iter().all(|v| v.unwrap_or(0) == 0) {
+        return None;
+    }
+    let mut o: Obj<'a> = Vec::new();
+    for (k, v) in [
+        ("prompt_tokens", p),
+        ("completion_tokens", c),
+        ("total_tokens", t),
+    ] {
+        if let Some(v) = v {
+            o.push((Cow::Borrowed(k), Json::Int(v)));
+        }
+    }
+    Some(Json::Obj(o))
+}
+
+/// A price as a non-negative number, from a number or a numeric string.
+fn price(v: &Json) -> Option<f64> {
+    let f = match v.kind() {
+        Kind::Number => v.as_f64()?,
+        Kind::String => v.as_str()?.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (f.is_finite() && f >= 0.0).then_some(f)
+}
+
+/// `total_estimated_cost` from Dify's price when it is in USD (item 7).
+pub fn cost(
+    ctx: &mut Ctx,
+    total_price: Option<&Json>,
+    currency: Option<&Json>,
+    path: &str,
+) -> Option<f64> {
+    let p = price(total_price.filter(|v| !v.is_null())?)?;
+    let cur = currency
+        .filter(|c| !c.is_null())
+        .and_then(|c| c.as_str().map(|s| s.into_owned()));
+    match cur {
+        None => Some(p),
+        Some(c) if c.eq_ignore_ascii_case("USD") => Some(p),
+        Some(_) => {
+            ctx.warn(
+                WarningCode::CostNotUsd,
+                path,
+                "the price is not in USD: no cost sent, the price stays in metadata",
+            );
+            None
+        }
+    }
+}
+
+/// What round nesting needs to know of each node execution.
+pub struct NodeFacts<'n> {
+    /// Path of the node execution in the input.
+    pub path: &'n str,
+    /// Graph node id.
+    pub node_id: Option<&'n str>,
+    /// Node execution id.
+    pub exec_id: Option<&'n str>,
+    /// Title.
+    pub title: Option<String>,
+    /// Execution metadata.
+    pub meta: &'n Obj<'n>,
+}
+
+struct Round {
+    container: Option<usize>,
+    container_id: String,
+    kind: &'static str,
+    index: i128,
+    children: Vec<usize>,
+    start: i64,
+    end: i64,
+}
+
+fn round_of(meta: &Obj) -> Option<(&'static str, String, i128)> {
+    for (kind, id_key, idx_key) in [
+        ("iteration", "iteration_id", "iteration_index"),
+        ("loop", "loop_id", "loop_index"),
+    ] {
+        let id = obj_get(meta, id_key).and_then(|v| v.as_str().map(|s| s.into_owned()));
+        let idx = obj_get(meta, idx_key)
+            .filter(|v| v.kind() == Kind::Number)
+            .and_then(pydantic_int);
+        if let (Some(id), Some(idx)) = (id, idx) {
+            if !id.is_empty() {
+                return Some((kind, id, idx));
+            }
+        }
+    }
+    None
+}
+
+/// Item 5: puts the node spans of iteration and loop rounds under a round
+/// span, under their container's node span, and orders the run's spans
+/// parents first. `spans[first..]` are the node spans, one per `facts` entry;
+/// the root span is `root`.
+pub fn nest_rounds(
+    facts: &[NodeFacts],
+    spans: &mut Vec<Span<'_>>,
+    first: usize,
+    root: Uuid,
+    ctx: &mut Ctx,
+) -> Result<(), Error> {
+    let start_of = |s: &Span| s.start_time.map_or(0, |t| t.micros);
+    let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
+    let mut rounds: Vec<Round> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    for (k, f) in facts.iter().enumerate() {
+        let Some((kind, cid, index)) = round_of(f.meta) else {
+            continue;
+        };
+        let child_start = start_of(&spans[first + k]);
+        let candidates = facts
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| *j != k && c.node_id == Some(cid.as_str()));
+        let mut containing: Option<(usize, i64)> = None;
+        let mut before: Option<(usize, i64)> = None;
+        for (j, _) in candidates {
+            let s = &spans[first + j];
+            let (cs, ce) = (start_of(s), end_of(s));
+            if cs <= child_start && child_start <= ce && containing.is_none_or(|(_, t)| cs > t) {
+                containing = Some((j, cs));
+            }
+            if cs <= child_start && before.is_none_or(|(_, t)| cs > t) {
+                before = Some((j, cs));
+            }
+        }
+        let container = containing.or(before).map(|(j, _)| j);
+        if container.is_none() && !missing.contains(&cid) {
+            missing.push(cid.clone());
+            ctx.warn(
+                WarningCode::ContainerNotFound,
+                &format!("{}/metadata/{kind}_id", f.path),
+                format!("no execution of the {kind} container in this run: its rounds hang under the root span"),
+            );
+        }
+        let child_end = end_of(&spans[first + k]);
+        match rounds.iter_mut().find(|r| {
+            r.container == container && r.container_id == cid && r.kind == kind && r.index == index
+        }) {
+            Some(r) => {
+                r.children.push(k);
+                r.start = r.start.min(child_start);
+                r.end = r.end.max(child_end);
+            }
+            None => rounds.push(Round {
+                container,
+                container_id: cid,
+                kind,
+                index,
+                children: vec![k],
+                start: child_start,
+                end: child_end,
+            }),
+        }
+    }
+    let run_key = spans
+        .get(first.wrapping_sub(1))
+        .map(|s| s.id.to_text())
+        .unwrap_or_default();
+    let mut new_spans = Vec::with_capacity(rounds.len());
+    for r in &rounds {
+        let (parent, exec_key) = match r.container {
+            Some(j) => (
+                spans[first + j].id,
+                facts[j]
+                    .exec_id
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{run_key}:{}", r.container_id)),
+            ),
+            None => (root, format!("{run_key}:{}", r.container_id)),
+        };
+        let title = r
+            .container
+            .and_then(|j| facts[j].title.clone())
+            .unwrap_or_else(|| r.container_id.clone());
+        let start = Time::utc(r.start);
+        let id = ctx.id(
+            start,
+            ids::seed(&format!("{exec_key}:round:{}", r.index)),
+            facts[r.children[0]].path,
+        )?;
+        let failed = r
+            .children
+            .iter()
+            .find_map(|&k| spans[first + k].error_info.clone());
+        let (id_key, idx_key) = if r.kind == "iteration" {
+            ("iteration_id", "iteration_index")
+        } else {
+            ("loop_id", "loop_index")
+        };
+        let meta: Obj<'static> = vec![
+            (
+                Cow::Borrowed(id_key),
+                Json::Str(Cow::Owned(r.container_id.clone())),
+            ),
+            (Cow::Borrowed(idx_key), Json::Int(r.index as i64)),
+            (
+                Cow::Borrowed("container_node_execution_id"),
+                r.container
+                    .and_then(|j| facts[j].exec_id)
+                    .map_or(Json::Null, |e| Json::Str(Cow::Owned(e.to_owned()))),
+            ),
+            (Cow::Borrowed("created_from"), Json::str("dify")),
+        ];
+        for &k in &r.children {
+            spans[first + k].parent_span_id = Some(id);
+        }
+        new_spans.push(Span {
+            id,
+            project_name: ctx.project(),
+            trace_id: spans[first - 1].trace_id,
+            parent_span_id: Some(parent),
+            name: Json::Str(Cow::Owned(format!("{title} #{}", r.index + 1))),
+            kind: "general",
+            start_time: Some(start),
+            end_time: Some(Time::utc(r.end)),
+            input: None,
+            output: None,
+            metadata: Some(Json::Obj(meta)),
+            model: None,
+            provider: None,
+            tags: vec![Cow::Borrowed(if r.kind == "iteration" {
+                "iteration_round"
+            } else {
+                "loop_round"
+            })],
+            usage: None,
+            total_estimated_cost: None,
+            error_info: failed.map(|e| ErrorInfo {
+                exception_type: format!("{}_round_failed", r.kind),
+                ..e
+            }),
+            ttft: None,
+        });
+    }
+    // Parents first: a depth-first walk from the root span, children by start.
+    let run_spans: Vec<Span> = spans.drain(first - 1..).chain(new_spans).collect();
+    let order = parents_first(&run_spans, root, ctx, facts.first().map_or("", |f| f.path));
+    let mut slots: Vec<Option<Span>> = run_spans.into_iter().map(Some).collect();
+    for (i, reparent) in order {
+        if let Some(mut s) = slots[i].take() {
+            if reparent {
+                s.parent_span_id = Some(root);
+            }
+            spans.push(s);
+        }
+    }
+    Ok(())
+}
+
+/// A depth-first order of `spans` (the root first), children sorted by start;
+/// spans the walk cannot reach (a containment cycle) are put under the root.
+fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(usize, bool)> {
+    let mut kids: std::collections::HashMap<Uuid, Vec<usize>> = std::collections::HashMap::new();
+    for (i, s) in spans.iter().enumerate() {
+        if let Some(p) = s.parent_span_id {
+            if p != s.id {
+                kids.entry(p).or_default().push(i);
+            }
+        }
+    }
+    for v in kids.values_mut() {
+        v.sort_by_key(|&i| (spans[i].start_time.map_or(0, |t| t.micros), i));
+    }
+    let mut seen = vec![false; spans.len()];
+    let mut order = Vec::with_capacity(spans.len());
+    let roots: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].id == root).collect();
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        order.push((i, false));
+        if let Some(ch) = kids.get(&spans[i].id) {
+            stack.extend(ch.iter().rev().copied());
+        }
+    }
+    let mut cut = false;
+    for (i, s) in seen.iter().enumerate() {
+        if !s {
+            order.push((i, true));
+            cut = true;
+        }
+    }
+    if cut {
+        ctx.warn(
+            WarningCode::ContainerNotFound,
+            path,
+            "iteration/loop containers refer to each other in a cycle: those spans hang under the root span",
+        );
+    }
+    order
+}
+
+/// The last pass over a task's objects in the linked profile: credentials
+/// redacted, tags made valid, non-string names and models dropped.
+pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
+    let mut red = redact::Tally::default();
+    let mut tag_cut = false;
+    for (i, t) in out.traces.iter_mut().enumerate() {
+        if ctx.opts.redact {
+            for (field, v) in [
+                ("input", &mut t.input),
+                ("output", &mut t.output),
+                ("metadata", &mut t.metadata),
+            ] {
+                redact::value(v, &format!("/traces/{i}/{field}"), &mut red);
+            }
+        }
+        tag_cut |= fix_tags(&mut t.tags);
+        if t.name.kind() != Kind::String {
+            t.name = Json::Null;
+        }
+        if t.thread_id
+            .as_ref()
+            .is_some_and(|v| v.as_str().is_none_or(|s| s.is_empty()))
+        {
+            t.thread_id = None;
+        }
+    }
+    for (i, s) in out.spans.iter_mut().enumerate() {
+        if ctx.opts.redact {
+            for (field, v) in [
+                ("input", &mut s.input),
+                ("output", &mut s.output),
+                ("metadata", &mut s.metadata),
+            ] {
+                redact::value(v, &format!("/spans/{i}/{field}"), &mut red);
+            }
+        }
+        tag_cut |= fix_tags(&mut s.tags);
+        if s.name.kind() != Kind::String {
+            s.name = Json::Null;
+        }
+        for v in [&mut s.model, &mut s.provider] {
+            if v.as_ref().is_some_and(|m| m.kind() != Kind::String) {
+                *v = None;
+            }
+        }
+    }
+    if tag_cut {
+        ctx.warn(
+            WarningCode::TagTruncated,
+            "",
+            format!("tags were cut to Opik's limits ({MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters)"),
+        );
+    }
+    if red.count > 0 {
+        ctx.warn(
+            WarningCode::Redacted,
+            "",
+            format!(
+                "{} credential value(s) or signed URL(s) redacted; first at {} of the output",
+                red.count,
+                red.first.as_deref().unwrap_or("?")
+            ),
+        );
+    }
+}
+
+/// Drops empty and duplicate tags, cuts long ones, keeps at most 50.
+/// Returns whether anything was cut.
+fn fix_tags(tags: &mut Vec<Cow<'_, str>>) -> bool {
+    let mut cut = false;
+    let mut out: Vec<Cow<'_, str>> = Vec::with_capacity(tags.len());
+    for t in tags.drain(..) {
+        let t = if t.chars().count() > MAX_TAG_CHARS {
+            cut = true;
+            Cow::Owned(t.chars().take(MAX_TAG_CHARS).collect())
+        } else {
+            t
+        };
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        out.truncate(MAX_TAGS);
+        cut = true;
+    }
+    *tags = out;
+    cut
+}

@@ -1,0 +1,681 @@
+//! `WorkflowTraceInfo` → one trace, a root span and one span per node
+//! execution (reference §3.4; linked items 3–11).
+
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorCode, WarningCode};
+use crate::ids::{self, Uuid};
+use crate::input::{Embedded, Envelope, NodeExecution, ProcessData, TraceInfo};
+use crate::json::{
+    decode_json_column, obj_get, obj_set, wrap_dict, Field, Json, Kind, Obj, RawObj,
+};
+use crate::linked::{self, node_kind};
+use crate::opik::{Span, Trace};
+use crate::time::{seconds_to_micros, Time};
+use crate::usage::sdk_normalize;
+
+use super::{metadata_obj, Ctx, TaskOut};
+
+/// A node execution with its DB-row columns decoded.
+struct Node<'a> {
+    path: String,
+    id: Option<Cow<'a, str>>,
+    id_raw: Json<'a>,
+    node_id: Option<Cow<'a, str>>,
+    node_type: Option<Cow<'a, str>>,
+    node_type_raw: Json<'a>,
+    title: Json<'a>,
+    inputs: Json<'a>,
+    outputs: Json<'a>,
+    pd: ProcessData<'a>,
+    status: Option<Cow<'a, str>>,
+    status_raw: Json<'a>,
+    error: Option<Cow<'a, str>>,
+    elapsed: Option<f64>,
+    meta: Obj<'a>,
+    created_at: Option<Time>,
+    finished_at: Option<Time>,
+}
+
+fn field_json(f: Field<'_>) -> Json<'_> {
+    f.present().map(Json::Raw).unwrap_or(Json::Null)
+}
+
+/// A field that may be a JSON-string column.
+fn column<'a>(f: Field<'a>) -> Json<'a> {
+    match f.value() {
+        Some(r) if crate::json::raw_kind(r.get()) == Kind::String => match decode_json_column(r) {
+            Ok(owned) => Json::RawOwned(owned),
+            Err(_) => Json::Raw(r),
+        },
+        Some(r) => Json::Raw(r),
+        None => Json::Null,
+    }
+}
+
+fn embedded_obj<'a>(
+    e: &Embedded<'a, RawObj<'a>>,
+    ctx: &Ctx,
+    path: &str,
+) -> Result<Option<Obj<'a>>, Error> {
+    match e {
+        Embedded::Absent | Embedded::Null => Ok(None),
+        Embedded::Value(o) => Ok(Some(o.0.clone())),
+        Embedded::Text(t) => match serde_json::from_str::<RawObj>(t) {
+            Ok(o) => Ok(Some(
+                o.0.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            )),
+            Err(_) => Err(ctx.err(
+                ErrorCode::InvalidType,
+                path,
+                "expected an object or a JSON string holding one",
+            )),
+        },
+        Embedded::Other => Err(ctx.err(ErrorCode::InvalidType, path, "expected an object")),
+    }
+}
+
+fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node<'a>, Error> {
+    let path = format!("/node_executions/{i}");
+    let pd = match &ne.process_data {
+        Embedded::Absent | Embedded::Null => ProcessData::default(),
+        Embedded::Value(_) => match &ne.process_data {
+            Embedded::Value(p) => ProcessData {
+                keys: p.keys,
+                model_mode: p.model_mode.clone(),
+                prompts: p.prompts.clone(),
+                usage: p.usage.clone(),
+                model_provider: p.model_provider.clone(),
+                model_name: p.model_name.clone(),
+            },
+            _ => ProcessData::default(),
+        },
+        Embedded::Text(t) => match serde_json::from_str::<ProcessData>(t) {
+            Ok(p) => p.into_owned(),
+            Err(_) => {
+                return Err(ctx.err(
+                    ErrorCode::InvalidType,
+                    &format!("{path}/process_data"),
+                    "expected an object or a JSON string holding one",
+                ))
+            }
+        },
+        Embedded::Other => {
+            return Err(ctx.err(
+                ErrorCode::InvalidType,
+                &format!("{path}/process_data"),
+                "expected an object",
+            ))
+        }
+    };
+    let meta = match &ne.metadata {
+        Embedded::Absent => embedded_obj(
+            &ne.execution_metadata,
+            ctx,
+            &format!("{path}/execution_metadata"),
+        )?,
+        m => embedded_obj(m, ctx, &format!("{path}/metadata"))?,
+    };
+    Ok(Node {
+        id: ctx.text(ne.id, &format!("{path}/id"))?,
+        id_raw: field_json(ne.id),
+        node_id: ctx.text(ne.node_id, &format!("{path}/node_id"))?,
+        node_type: ctx.text(ne.node_type, &format!("{path}/node_type"))?,
+        node_type_raw: field_json(ne.node_type),
+        title: field_json(ne.title),
+        inputs: column(ne.inputs),
+        outputs: column(ne.outputs),
+        pd,
+        status: ctx.text(ne.status, &format!("{path}/status"))?,
+        status_raw: field_json(ne.status),
+        error: ctx.truthy_text(ne.error, &format!("{path}/error"))?,
+        elapsed: ctx.number(ne.elapsed_time, &format!("{path}/elapsed_time"))?,
+        meta: meta.unwrap_or_default(),
+        created_at: ctx.time(ne.created_at, &format!("{path}/created_at"))?,
+        finished_at: ctx.time(ne.finished_at, &format!("{path}/finished_at"))?,
+        path,
+    })
+}
+
+fn empty_obj<'a>() -> Json<'a> {
+    Json::Obj(Vec::new())
+}
+
+fn or_empty(v: Json<'_>) -> Json<'_> {
+    if v.truthy() {
+        v
+    } else {
+        empty_obj()
+    }
+}
+
+pub(super) fn map<'a>(
+    env: &Envelope<'a>,
+    w: &TraceInfo<'a>,
+    ctx: &mut Ctx,
+    out: &mut TaskOut<'a>,
+) -> Result<(), Error> {
+    let linked = ctx.linked();
+    let message_id = ctx.truthy_text(w.message_id, "/trace_info/message_id")?;
+    let run_id = ctx
+        .text(w.workflow_run_id, "/trace_info/workflow_run_id")?
+        .ok_or_else(|| {
+            ctx.err(
+                ErrorCode::MissingField,
+                "/trace_info/workflow_run_id",
+                "workflow_run_id is required",
+            )
+        })?;
+    let external = ctx.truthy_text(w.trace_id, "/trace_info/trace_id")?;
+    let chatflow = message_id.is_some();
+    if w.metadata.is_none() && !linked {
+        return Err(ctx.err(
+            ErrorCode::MissingField,
+            "/trace_info/metadata",
+            "metadata is required",
+        ));
+    }
+
+    // Read every node first: the linked profile may need their times.
+    let mut nodes = Vec::new();
+    for (i, ne) in env.node_executions.iter().flatten().enumerate() {
+        let run = match ctx.text(
+            ne.workflow_execution_id,
+            &format!("/node_executions/{i}/workflow_execution_id"),
+        )? {
+            Some(r) => Some(r),
+            None => ctx.text(
+                ne.workflow_run_id,
+                &format!("/node_executions/{i}/workflow_run_id"),
+            )?,
+        };
+        if run.as_deref().is_some_and(|r| r != run_id) {
+            if linked {
+                ctx.warn(
+                    WarningCode::ForeignNodeExecution,
+                    &format!("/node_executions/{i}"),
+                    "this node execution belongs to another workflow run and was left out",
+                );
+            }
+            continue;
+        }
+        nodes.push(read_node(ne, i, ctx)?);
+    }
+
+    let start = match ctx.time(w.start_time, "/trace_info/start_time")? {
+        Some(t) => t,
+        None if !linked => ctx.now("/trace_info/start_time")?,
+        None => match nodes
+            .iter()
+            .filter_map(|n| n.created_at)
+            .min_by_key(|t| t.micros)
+        {
+            Some(t) => {
+                ctx.warn(
+                    WarningCode::TimeFallback,
+                    "/trace_info/start_time",
+                    "start_time is null: used the earliest node start",
+                );
+                t
+            }
+            None => {
+                ctx.warn(
+                    WarningCode::MissingTime,
+                    "/trace_info/start_time",
+                    "the run has no time at all: nothing emitted",
+                );
+                return Ok(());
+            }
+        },
+    };
+    let mut end = ctx.time(w.end_time, "/trace_info/end_time")?;
+    if linked {
+        if end.is_none() {
+            let elapsed = ctx.number(
+                w.workflow_run_elapsed_time,
+                "/trace_info/workflow_run_elapsed_time",
+            )?;
+            if let Some(e) = elapsed
+                .and_then(seconds_to_micros)
+                .and_then(|us| start.plus_micros(us))
+            {
+                ctx.warn(
+                    WarningCode::TimeFallback,
+                    "/trace_info/end_time",
+                    "end_time is null: used start_time + workflow_run_elapsed_time",
+                );
+                end = Some(e);
+            }
+        }
+        end = linked::clamp_end(ctx, start, end, "/trace_info/end_time");
+    }
+
+    // Ids.
+    let trace_seed = if linked {
+        ids::uid(message_id.as_deref().unwrap_or(&run_id))
+    } else {
+        match (&external, &message_id) {
+            (Some(x), _) => ctx.v4(x, "/trace_info/trace_id")?,
+            (None, Some(m)) => ctx.v4(m, "/trace_info/message_id")?,
+            (None, None) => ctx.v4(&run_id, "/trace_info/workflow_run_id")?,
+        }
+    };
+    let trace_id = ctx.id(start, trace_seed, "/trace_info/start_time")?;
+    let root_seed = if chatflow {
+        if linked {
+            ids::uid(&run_id)
+        } else {
+            ctx.v4(&run_id, "/trace_info/workflow_run_id")?
+        }
+    } else {
+        ids::seed(&format!("{run_id}-root"))
+    };
+    let root_id = ctx.id(start, root_seed, "/trace_info/start_time")?;
+
+    // Metadata shared (by value) by the trace and the root span.
+    let mut md = metadata_obj(w.metadata.as_ref());
+    obj_set(&mut md, "created_from", Json::str("dify"));
+    obj_set(&mut md, "message_id", field_json(w.message_id));
+    obj_set(
+        &mut md,
+        "workflow_app_log_id",
+        field_json(w.workflow_app_log_id),
+    );
+    if linked {
+        if let Some(x) = &external {
+            obj_set(&mut md, "external_trace_id", Json::Str(x.clone()));
+        }
+    }
+
+    let status = ctx.text(w.workflow_run_status, "/trace_info/workflow_run_status")?;
+    let error = ctx.truthy_text(w.error, "/trace_info/error")?;
+    let error_info = if linked && (error.is_some() || status.as_deref() == Some("failed")) {
+        Some(linked::error_info(
+            "workflow",
+            status.as_deref().unwrap_or("failed"),
+            error.as_deref(),
+        ))
+    } else {
+        None
+    };
+
+    let input = wrap_dict("input", field_json(w.workflow_run_inputs));
+    let output = wrap_dict("output", field_json(w.workflow_run_outputs));
+    let (name, tags): (&str, &[&'static str]) = if chatflow {
+        ("message", &["message", "workflow"])
+    } else {
+        ("workflow", &["workflow"])
+    };
+    out.traces.push(Trace {
+        id: trace_id,
+        project_name: ctx.project(),
+        name: Json::str(name),
+        start_time: Some(ctx.out(start)),
+        end_time: end.map(|t| ctx.out(t)),
+        input: Some(input.clone()),
+        output: Some(output.clone()),
+        metadata: Some(Json::Obj(md.clone())),
+        tags: tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
+        error_info: error_info.clone(),
+        ttft: None,
+        thread_id: Some(field_json(w.conversation_id)),
+    });
+    if let Some(m) = &message_id {
+        out.workflow_message = Some((m.to_string(), trace_id));
+    }
+    out.spans.push(Span {
+        id: root_id,
+        project_name: ctx.project(),
+        trace_id,
+        parent_span_id: None,
+        name: Json::str("workflow"),
+        kind: "general",
+        start_time: Some(ctx.out(start)),
+        end_time: end.map(|t| ctx.out(t)),
+        input: Some(input),
+        output: Some(output),
+        metadata: Some(Json::Obj(md.clone())),
+        model: None,
+        provider: None,
+        tags: vec![Cow::Borrowed("workflow")],
+        usage: None,
+        total_estimated_cost: None,
+        error_info,
+        ttft: None,
+    });
+
+    // The app id the node spans carry.
+    let app_id = obj_get(&md, "app_id").filter(|v| v.truthy()).cloned();
+    let app_id = match app_id {
+        Some(a) => a,
+        None if !linked => {
+            return Err(ctx.err(
+                ErrorCode::MissingField,
+                "/trace_info/metadata/app_id",
+                "metadata.app_id is missing; Dify's integration stops after the root span",
+            ))
+        }
+        None => {
+            ctx.warn(
+                WarningCode::MissingAppId,
+                "/trace_info/metadata/app_id",
+                "metadata.app_id is missing: node spans use the envelope's app_id",
+            );
+            field_json(env.app_id)
+        }
+    };
+    let app_name = obj_get(&md, "app_name").cloned().unwrap_or(Json::Null);
+
+    let run = RunInfo {
+        run_id: &run_id,
+        tenant_id: field_json(w.tenant_id),
+        app_id,
+        app_name,
+        trace_id,
+        root_id,
+        start,
+    };
+    let first_node = out.spans.len();
+    for n in &nodes {
+        let span = if linked {
+            linked_node(n, &run, ctx)?
+        } else {
+            reference_node(n, &run, ctx)?
+        };
+        out.spans.push(span);
+    }
+    if linked {
+        linked::nest_rounds(
+            &nodes_meta(&nodes),
+            &mut out.spans,
+            first_node,
+            root_id,
+            ctx,
+        )?;
+    }
+    Ok(())
+}
+
+/// What the nesting of iteration and loop rounds needs from each node.
+fn nodes_meta<'a>(nodes: &'a [Node<'a>]) -> Vec<linked::NodeFacts<'a>> {
+    nodes
+        .iter()
+        .map(|n| linked::NodeFacts {
+            path: &n.path,
+            node_id: n.node_id.as_deref(),
+            exec_id: n.id.as_deref(),
+            title: n.title.as_str().map(|c| c.into_owned()),
+            meta: &n.meta,
+        })
+        .collect()
+}
+
+struct RunInfo<'r, 'a> {
+    run_id: &'r str,
+    tenant_id: Json<'a>,
+    app_id: Json<'a>,
+    app_name: Json<'a>,
+    trace_id: Uuid,
+    root_id: Uuid,
+    start: Time,
+}
+
+fn base_meta<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
+    let mut meta = n.meta.clone();
+    obj_set(
+        &mut meta,
+        "workflow_run_id",
+        Json::Str(Cow::Owned(run.run_id.to_owned())),
+    );
+    obj_set(&mut meta, "node_execution_id", n.id_raw.clone());
+    obj_set(&mut meta, "tenant_id", run.tenant_id.clone());
+    obj_set(&mut meta, "app_id", run.app_id.clone());
+    meta
+}
+
+fn reference_node<'a>(
+    n: &Node<'a>,
+    run: &RunInfo<'_, 'a>,
+    ctx: &mut Ctx,
+) -> Result<Span<'a>, Error> {
+    let pd = &n.pd;
+    let inputs = if n.node_type.as_deref() == Some("llm") {
+        if pd.keys > 0 {
+            pd.prompts.clone().unwrap_or_else(empty_obj)
+        } else {
+            empty_obj()
+        }
+    } else {
+        or_empty(n.inputs.clone())
+    };
+    let outputs = or_empty(n.outputs.clone());
+    let created = match n.created_at {
+        Some(t) => t,
+        None => ctx.now(&format!("{}/created_at", n.path))?,
+    };
+    let elapsed = n.elapsed.ok_or_else(|| {
+        ctx.err(
+            ErrorCode::MissingField,
+            &format!("{}/elapsed_time", n.path),
+            "elapsed_time is null; Dify's integration fails here",
+        )
+    })?;
+    let finished = seconds_to_micros(elapsed)
+        .and_then(|us| created.plus_micros(us))
+        .ok_or_else(|| {
+            ctx.err(
+                ErrorCode::InvalidTimestamp,
+                &format!("{}/elapsed_time", n.path),
+                "the end time is out of range",
+            )
+        })?;
+
+    let mut meta = base_meta(n, run);
+    obj_set(&mut meta, "app_name", n.title.clone());
+    obj_set(&mut meta, "node_type", n.node_type_raw.clone());
+    obj_set(&mut meta, "status", n.status_raw.clone());
+
+    let is_llm =
+        pd.keys > 0 && pd.model_mode.as_ref().and_then(|m| m.as_str()).as_deref() == Some("chat");
+    let (mut model, mut provider) = (None, None);
+    let zero = || Json::Int(0);
+    let (mut total, mut prompt, mut completion) = (zero(), zero(), zero());
+    if is_llm {
+        let p = pd.model_provider.clone().unwrap_or(Json::Null);
+        let m = pd.model_name.clone().unwrap_or_else(|| Json::str(""));
+        obj_set(&mut meta, "ls_provider", p.clone());
+        obj_set(&mut meta, "ls_model_name", m.clone());
+        provider = Some(p);
+        model = Some(m);
+        let source = match &pd.usage {
+            Some(u) => Some(u.clone()),
+            None => match outputs.kind() {
+                Kind::Object => Some(
+                    outputs
+                        .get("usage")
+                        .map(|u| u.into_owned())
+                        .unwrap_or_else(empty_obj),
+                ),
+                _ => None,
+            },
+        };
+        if let Some(src) = source.filter(|s| s.kind() == Kind::Object) {
+            let read = |k: &str| src.get(k).map(|v| v.into_owned()).unwrap_or_else(zero);
+            total = read("total_tokens");
+            prompt = read("prompt_tokens");
+            completion = read("completion_tokens");
+        }
+    }
+    if !total.truthy() {
+        total = obj_get(&n.meta, "total_tokens")
+            .filter(|v| v.truthy())
+            .cloned()
+            .unwrap_or_else(zero);
+    }
+    let usage: Obj<'a> = vec![
+        (Cow::Borrowed("total_tokens"), total),
+        (Cow::Borrowed("completion_tokens"), completion),
+        (Cow::Borrowed("prompt_tokens"), prompt),
+    ];
+    obj_set(&mut meta, "created_from", Json::str("dify"));
+    let backend_usage = sdk_normalize(&usage);
+    if obj_get(&meta, "usage").is_none() {
+        meta.push((Cow::Borrowed("usage"), Json::Obj(usage)));
+    }
+    let seed = match &n.id {
+        Some(id) => ctx.v4(id, &format!("{}/id", n.path))?,
+        None => {
+            return Err(ctx.err(
+                ErrorCode::MissingField,
+                &format!("{}/id", n.path),
+                "node execution id is required",
+            ))
+        }
+    };
+    Ok(Span {
+        id: ctx.id(created, seed, &format!("{}/created_at", n.path))?,
+        project_name: ctx.project(),
+        trace_id: run.trace_id,
+        parent_span_id: Some(run.root_id),
+        name: n.title.clone(),
+        kind: if is_llm { "llm" } else { "tool" },
+        start_time: Some(created),
+        end_time: Some(finished),
+        input: Some(wrap_dict("input", inputs)),
+        output: Some(wrap_dict("output", outputs)),
+        metadata: Some(Json::Obj(meta)),
+        model,
+        provider,
+        tags: vec![Cow::Borrowed("node_execution")],
+        usage: Some(Json::Obj(backend_usage)),
+        total_estimated_cost: None,
+        error_info: None,
+        ttft: None,
+    })
+}
+
+fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result<Span<'a>, Error> {
+    let pd = &n.pd;
+    let node_type = n.node_type.as_deref().unwrap_or("");
+    let kind = node_kind(node_type);
+    let container = matches!(node_type, "iteration" | "loop");
+    let inputs = match (kind, &pd.prompts) {
+        ("llm", Some(p)) if !p.is_null() => p.clone(),
+        _ => or_empty(n.inputs.clone()),
+    };
+    let outputs = or_empty(n.outputs.clone());
+    let created = match n.created_at {
+        Some(t) => t,
+        None => {
+            ctx.warn(
+                WarningCode::TimeFallback,
+                &format!("{}/created_at", n.path),
+                "created_at is null: used the run's start",
+            );
+            run.start
+        }
+    };
+    let by_elapsed = n
+        .elapsed
+        .and_then(seconds_to_micros)
+        .and_then(|us| created.plus_micros(us));
+    let end = match n.finished_at {
+        Some(f) if f.micros >= created.micros => Some(f),
+        _ => by_elapsed.or(n.finished_at).or(Some(created)),
+    };
+    let end = linked::clamp_end(ctx, created, end, &format!("{}/finished_at", n.path));
+
+    let mut meta = base_meta(n, run);
+    obj_set(&mut meta, "app_name", run.app_name.clone());
+    obj_set(&mut meta, "node_title", n.title.clone());
+    obj_set(&mut meta, "node_type", n.node_type_raw.clone());
+    obj_set(&mut meta, "status", n.status_raw.clone());
+
+    let (mut model, mut provider) = (None, None);
+    if kind == "llm" {
+        let m = pd.model_name.clone().filter(|m| !m.is_null());
+        let p = pd.model_provider.clone().filter(|p| !p.is_null());
+        if let Some(p) = &p {
+            obj_set(&mut meta, "ls_provider", p.clone());
+        }
+        if let Some(m) = &m {
+            obj_set(&mut meta, "ls_model_name", m.clone());
+        }
+        let model_name = m.as_ref().and_then(|m| m.as_str()).map(|c| c.into_owned());
+        provider = p.as_ref().and_then(|p| p.as_str()).map(|p| {
+            Json::Str(Cow::Owned(crate::provider::canonical(
+                &p,
+                model_name.as_deref(),
+            )))
+        });
+        model = m;
+    }
+    obj_set(&mut meta, "created_from", Json::str("dify"));
+
+    let mut span = Span {
+        id: Uuid([0; 16]),
+        project_name: ctx.project(),
+        trace_id: run.trace_id,
+        parent_span_id: Some(run.root_id),
+        name: n.title.clone(),
+        kind,
+        start_time: Some(created.to_utc()),
+        end_time: end.map(Time::to_utc),
+        input: Some(wrap_dict("input", inputs)),
+        output: Some(wrap_dict("output", outputs.clone())),
+        metadata: None,
+        model,
+        provider,
+        tags: vec![Cow::Borrowed("node_execution")],
+        usage: None,
+        total_estimated_cost: None,
+        error_info: None,
+        ttft: None,
+    };
+    if !container {
+        let usage_src = pd
+            .usage
+            .clone()
+            .filter(|u| u.kind() == Kind::Object)
+            .or_else(|| {
+                outputs
+                    .get("usage")
+                    .map(|u| u.into_owned())
+                    .filter(|u| u.kind() == Kind::Object)
+            });
+        span.usage = linked::usage(
+            ctx,
+            usage_src.as_ref(),
+            obj_get(&n.meta, "total_tokens"),
+            &n.path,
+        );
+        if kind == "llm" {
+            span.ttft = usage_src
+                .as_ref()
+                .and_then(|u| u.get("time_to_first_token"))
+                .and_then(|t| t.as_f64())
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .map(|t| t * 1000.0);
+        }
+        span.total_estimated_cost = linked::cost(
+            ctx,
+            obj_get(&n.meta, "total_price"),
+            obj_get(&n.meta, "currency"),
+            &format!("{}/metadata/total_price", n.path),
+        );
+    }
+    let status = n.status.as_deref().unwrap_or("");
+    if n.error.is_some() || matches!(status, "failed" | "exception" | "retry") {
+        let st = if status.is_empty() { "error" } else { status };
+        span.error_info = Some(linked::error_info("node", st, n.error.as_deref()));
+    }
+    span.metadata = Some(Json::Obj(meta));
+    let seed = match &n.id {
+        Some(id) => ids::uid(id),
+        None => ids::seed(&format!("{}:node:{}", run.run_id, n.path)),
+    };
+    span.id = ctx.id(created, seed, &format!("{}/created_at", n.path))?;
+    Ok(span)
+}

@@ -1,0 +1,2 @@
+//! The WebAssembly binding (compiled only for wasm32). Filled in by the
+//! package work; the core never depends on it.
