@@ -29,3 +29,17 @@ pub use options::{options_from_json, IdTime, Options, Profile};
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Maps `input` (one envelope, an array, or JSON lines) and returns the
+/// result as JSON text: `{"traces":[…],"spans":[…],"warnings":[…]}`. Fails
+/// on the first task that cannot be mapped.
+pub fn map_json(input: &str, opts: &Options) -> Result<String, Error> {
+    map(input, opts).map(|r| r.to_json())
+}
+
+/// Maps every task of `input`, going on past failing tasks; returns
+/// `{"traces","spans","warnings","errors"}` as JSON text. Only an input that
+/// cannot be split into tasks at all is an error.
+pub fn map_each_json(input: &str, opts: &Options) -> Result<String, Error> {
+    map_each(input, opts).map(|b| serde_json::to_string(&b).unwrap_or_default())
+}
