@@ -7,9 +7,9 @@
 PORT ?= 8080
 SHELL := /bin/bash
 
-.PHONY: test test-rust lint pkg serve bench tools
+.PHONY: test test-rust test-requests lint pkg serve bench tools
 
-test: lint test-rust
+test: lint test-rust test-requests
 
 lint:
 	cargo fmt --check
@@ -17,6 +17,12 @@ lint:
 
 test-rust:
 	cargo test
+
+# Requests from the native CLI, checked with ajv against ../shared's schema
+# and sent to a loopback Opik-compatible receiver.
+test-requests:
+	cargo build --release
+	cd tests/receiver && npm ci --no-audit --no-fund && node --test
 
 pkg:
 	scripts/build-pkg.sh

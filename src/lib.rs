@@ -6,6 +6,7 @@
 //! known flaws. See the README for the mapping tables.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod error;
 pub mod ids;
 pub mod input;
@@ -16,6 +17,7 @@ pub mod opik;
 pub mod options;
 pub mod provider;
 pub mod redact;
+pub mod requests;
 pub mod time;
 pub mod usage;
 

@@ -7,11 +7,20 @@
 //! ```
 //! Prints `{"traces":[…],"spans":[…],"warnings":[…]}` and exits 0, or
 //! `{"error":{"code","message","path"}}` and exits 2.
+//!
+//! ```text
+//! dify-opik requests [--url U] [--api-key K] [--workspace W] [--project P]
+//!                    [--max-items N] [--max-body-bytes N] [--show-secrets] [map options] [FILE|-]
+//! ```
+//! Prints `{"requests":[{method,url,headers,body,kind,count}],"warnings":[…]}`
+//! (the API key masked unless `--show-secrets`).
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use dify_opik::config::{validate, ConfigInput};
 use dify_opik::options::{parse_id_time, parse_instant, IdTime};
+use dify_opik::requests::{build, Limits};
 use dify_opik::{map_each, Error, ErrorCode, Options, Profile};
 
 const USAGE: &str =
@@ -55,6 +64,9 @@ struct Args {
     opts: Options,
     file: Option<String>,
     pretty: bool,
+    config: ConfigInput,
+    limits: Limits,
+    show_secrets: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, Error> {
@@ -64,6 +76,9 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
     };
     let mut file = None;
     let mut pretty = false;
+    let mut config = ConfigInput::default();
+    let mut limits = Limits::default();
+    let mut show_secrets = false;
     let (mut at, mut from, mut to) = (None, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -79,7 +94,23 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
                     .ok_or_else(|| usage_error("--profile is reference or linked"))?;
             }
             "--project" => {
-                opts.project = dify_opik::options::normalize_project(Some(&value("--project")?))
+                let p = value("--project")?;
+                opts.project = dify_opik::options::normalize_project(Some(&p));
+                config.project = Some(p);
+            }
+            "--url" => config.url = Some(value("--url")?),
+            "--api-key" => config.api_key = Some(value("--api-key")?),
+            "--workspace" => config.workspace = Some(value("--workspace")?),
+            "--show-secrets" => show_secrets = true,
+            "--max-items" => {
+                limits.max_items = value("--max-items")?
+                    .parse()
+                    .map_err(|_| usage_error("--max-items takes a number"))?
+            }
+            "--max-body-bytes" => {
+                limits.max_body_bytes = value("--max-body-bytes")?
+                    .parse()
+                    .map_err(|_| usage_error("--max-body-bytes takes a number"))?
             }
             "--files-url" => opts.files_url = value("--files-url")?,
             "--now" => {
@@ -126,7 +157,14 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
         opts.id_time,
         IdTime::Event | IdTime::At(_) | IdTime::Range { .. }
     ));
-    Ok(Args { opts, file, pretty })
+    Ok(Args {
+        opts,
+        file,
+        pretty,
+        config,
+        limits,
+        show_secrets,
+    })
 }
 
 fn read_input(file: &Option<String>) -> Result<String, Error> {
@@ -198,10 +236,52 @@ fn run_map(args: &[String]) -> ExitCode {
     }
 }
 
+fn run_requests(args: &[String]) -> ExitCode {
+    let a = match parse_args(args) {
+        Ok(a) => a,
+        Err(e) => return fail(&e, false),
+    };
+    let (cfg, report) = validate(&a.config);
+    let Some(cfg) = cfg else {
+        print_json(
+            &serde_json::json!({ "error": report.problems[0], "problems": report.problems }),
+            a.pretty,
+        );
+        return ExitCode::from(2);
+    };
+    let text = match read_input(&a.file) {
+        Ok(t) => t,
+        Err(e) => return fail(&e, a.pretty),
+    };
+    let b = match map_each(&text, &a.opts) {
+        Err(e) => return fail(&e, a.pretty),
+        Ok(b) if !b.batch && !b.errors.is_empty() => return fail(&b.errors[0], a.pretty),
+        Ok(b) => b,
+    };
+    let mut built = build(&b.result, &cfg, &a.limits);
+    if !a.show_secrets {
+        built.requests = built.requests.iter().map(|r| r.masked()).collect();
+    }
+    let mut warnings = b.result.warnings.clone();
+    warnings.extend(built.warnings);
+    let mut out = serde_json::json!({ "requests": built.requests, "warnings": warnings });
+    if !b.errors.is_empty() {
+        out["error"] = serde_json::to_value(&b.errors[0]).unwrap_or_default();
+        out["errors"] = serde_json::to_value(&b.errors).unwrap_or_default();
+    }
+    print_json(&out, a.pretty);
+    if b.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("map") => run_map(&args[1..]),
+        Some("requests") => run_requests(&args[1..]),
         Some("version") | Some("--version") => {
             println!("dify-opik {}", dify_opik::VERSION);
             ExitCode::SUCCESS
