@@ -233,7 +233,7 @@ pub fn validate(input: &ConfigInput) -> (Option<Config>, Report) {
         has_api_key: api_key.is_some(),
         problems,
     };
-    let cfg = report.ok.then(|| Config {
+    let cfg = report.ok.then_some(Config {
         url,
         api_key,
         workspace,
