@@ -24,13 +24,13 @@ pub struct Envelope<'a> {
     #[serde(borrow, default)]
     pub trace_info_type: Field<'a>,
     /// The trace info; `None` when null or absent.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object_only")]
     pub trace_info: Option<TraceInfo<'a>>,
     /// Node executions of a workflow run (`WorkflowNodeExecution` JSON, or DB rows).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "objects_only")]
     pub node_executions: Option<Vec<NodeExecution<'a>>>,
     /// `{end_user_id: {session_id}}`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "end_users_map")]
     pub end_users: Option<HashMap<Text<'a>, EndUser<'a>>>,
     /// Set when the input was a bare trace_info of this type (paths then have
     /// no `/trace_info` prefix).
@@ -55,7 +55,7 @@ pub struct TraceInfo<'a> {
     // BaseTraceInfo
     #[serde(borrow, default)]
     pub message_id: Field<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object_only")]
     pub message_data: Option<MessageData<'a>>,
     #[serde(borrow, default)]
     pub inputs: Field<'a>,
@@ -205,6 +205,48 @@ pub struct NodeExecution<'a> {
     pub created_at: Field<'a>,
     #[serde(borrow, default)]
     pub finished_at: Field<'a>,
+}
+
+/// Reads a value that must be a JSON object (derived struct readers would
+/// also accept an array, field by position).
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, m: M) -> Result<T, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(m))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+fn object_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<ObjectOnly<T>>::deserialize(d).map(|o| o.map(|x| x.0))
+}
+
+fn objects_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Option::<Vec<ObjectOnly<T>>>::deserialize(d)
+        .map(|o| o.map(|v| v.into_iter().map(|x| x.0).collect()))
+}
+
+#[allow(clippy::type_complexity)]
+fn end_users_map<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<HashMap<Text<'a>, EndUser<'a>>>, D::Error> {
+    Option::<HashMap<Text<'a>, ObjectOnly<EndUser<'a>>>>::deserialize(d)
+        .map(|o| o.map(|m| m.into_iter().map(|(k, v)| (k, v.0)).collect()))
 }
 
 /// An object field that may also arrive as a JSON string holding the object
@@ -563,9 +605,13 @@ pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Enve
                 });
             }
         }
-        return parse_at(text);
+        return parse_at::<ObjectOnly<Envelope>>(text).map(|e| e.0);
     }
-    parse_at::<Envelope>(text)
+    Err(Error::new(
+        ErrorCode::InvalidType,
+        "",
+        "expected a trace-task object",
+    ))
 }
 
 fn raw_kind_is_object(text: &str) -> bool {
