@@ -76,21 +76,24 @@ impl Uuid {
 
     /// Lowercase hyphenated text.
     pub fn to_text(&self) -> String {
-        let mut s = String::with_capacity(36);
-        self.write(&mut s);
-        s
+        let buf = self.text_bytes();
+        String::from_utf8_lossy(&buf).into_owned()
     }
 
-    /// Appends lowercase hyphenated text.
-    pub fn write(&self, s: &mut String) {
+    /// Lowercase hyphenated text as ASCII bytes, without allocating.
+    pub fn text_bytes(&self) -> [u8; 36] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'-'; 36];
+        let mut j = 0;
         for (i, b) in self.0.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
-                s.push('-');
+                j += 1;
             }
-            s.push(HEX[(b >> 4) as usize] as char);
-            s.push(HEX[(b & 15) as usize] as char);
+            out[j] = HEX[(b >> 4) as usize];
+            out[j + 1] = HEX[(b & 15) as usize];
+            j += 2;
         }
+        out
     }
 }
 
@@ -108,7 +111,8 @@ impl fmt::Debug for Uuid {
 
 impl serde::Serialize for Uuid {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_text())
+        let buf = self.text_bytes();
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
     }
 }
 

@@ -100,7 +100,8 @@ struct TimeText(Time);
 
 impl Serialize for TimeText {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.format())
+        let (b, n) = self.0.format_bytes();
+        s.serialize_str(std::str::from_utf8(&b[..n]).unwrap_or_default())
     }
 }
 

@@ -4,8 +4,6 @@
 //! the UTC offset it was written in, so that the `reference` profile can write
 //! it back the way Opik's Python SDK does.
 
-use std::fmt::Write as _;
-
 /// Microseconds per second.
 pub const MICROS_PER_SEC: i64 = 1_000_000;
 
@@ -61,37 +59,63 @@ impl Time {
         s
     }
 
-    /// Appends the formatted instant to `out`.
-    pub fn write(self, out: &mut String) {
+    /// The formatted instant in a stack buffer: `(bytes, length)`.
+    pub fn format_bytes(self) -> ([u8; 40], usize) {
         let local = self.micros + i64::from(self.offset) * MICROS_PER_SEC;
         let secs = local.div_euclid(MICROS_PER_SEC);
         let us = local.rem_euclid(MICROS_PER_SEC);
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            y,
-            m,
-            d,
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        );
+        let mut b = [0u8; 40];
+        let mut n = 0;
+        fn put(b: &mut [u8; 40], n: &mut usize, v: i64, width: usize) {
+            let mut v = v.unsigned_abs();
+            for k in (0..width).rev() {
+                b[*n + k] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            *n += width;
+        }
+        fn ch(b: &mut [u8; 40], n: &mut usize, c: u8) {
+            b[*n] = c;
+            *n += 1;
+        }
+        put(&mut b, &mut n, y, 4);
+        ch(&mut b, &mut n, b'-');
+        put(&mut b, &mut n, m, 2);
+        ch(&mut b, &mut n, b'-');
+        put(&mut b, &mut n, d, 2);
+        ch(&mut b, &mut n, b'T');
+        put(&mut b, &mut n, sod / 3600, 2);
+        ch(&mut b, &mut n, b':');
+        put(&mut b, &mut n, (sod / 60) % 60, 2);
+        ch(&mut b, &mut n, b':');
+        put(&mut b, &mut n, sod % 60, 2);
         if us != 0 {
-            let _ = write!(out, ".{us:06}");
+            ch(&mut b, &mut n, b'.');
+            put(&mut b, &mut n, us, 6);
         }
         if self.offset == 0 {
-            out.push('Z');
+            ch(&mut b, &mut n, b'Z');
         } else {
-            let sign = if self.offset < 0 { '-' } else { '+' };
-            let a = self.offset.unsigned_abs();
-            let _ = write!(out, "{sign}{:02}:{:02}", a / 3600, (a / 60) % 60);
+            ch(&mut b, &mut n, if self.offset < 0 { b'-' } else { b'+' });
+            let a = i64::from(self.offset.unsigned_abs());
+            put(&mut b, &mut n, a / 3600, 2);
+            ch(&mut b, &mut n, b':');
+            put(&mut b, &mut n, (a / 60) % 60, 2);
             if a % 60 != 0 {
-                let _ = write!(out, ":{:02}", a % 60);
+                ch(&mut b, &mut n, b':');
+                put(&mut b, &mut n, a % 60, 2);
             }
         }
+        (b, n)
+    }
+
+    /// Appends the formatted instant to `out`.
+    pub fn write(self, out: &mut String) {
+        let (b, n) = self.format_bytes();
+        out.push_str(std::str::from_utf8(&b[..n]).unwrap_or_default());
     }
 }
 

@@ -9,6 +9,12 @@ use crate::json::{Json, Kind, Obj};
 
 /// The three OpenAI-style keys, in the order the SDK writes them.
 const CORE: [&str; 3] = ["completion_tokens", "prompt_tokens", "total_tokens"];
+/// The same keys under `original_usage.`.
+const ORIGINAL_CORE: [&str; 3] = [
+    "original_usage.completion_tokens",
+    "original_usage.prompt_tokens",
+    "original_usage.total_tokens",
+];
 
 /// An integer as Python holds it (wide enough for any token count).
 type PyInt = i128;
@@ -194,8 +200,8 @@ pub fn sdk_normalize(usage: &Obj) -> Obj<'static> {
             for (k, v) in CORE.iter().zip(&vals) {
                 out.push((Cow::Borrowed(*k), int_json(*v)));
             }
-            for (k, v) in CORE.iter().zip(&vals) {
-                out.push((Cow::Owned(format!("original_usage.{k}")), int_json(*v)));
+            for (k, v) in ORIGINAL_CORE.iter().zip(&vals) {
+                out.push((Cow::Borrowed(*k), int_json(*v)));
             }
             let extras: Obj = usage
                 .iter()
