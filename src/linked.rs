@@ -3,6 +3,8 @@
 //! final pass that makes every object valid for Opik (tags, redaction).
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use crate::error::{Error, WarningCode};
 use crate::ids::{self, Uuid};
@@ -68,27 +70,26 @@ fn read_count(ctx: &mut Ctx, v: Option<&Json>, path: &str, key: &str) -> Option<
     }
 }
 
-/// Usage of a span: from a usage object, else the metadata total (item 8).
-pub fn usage<'a>(
+/// One token count and the input path it was read from.
+pub type CountAt<'j, 'p> = (Option<&'j Json<'j>>, &'p str);
+
+/// Usage from three counts (item 8): prompt, completion and total, each with
+/// the path a warning names; `md_total` stands in for a missing or zero total.
+pub fn usage_counts<'a>(
     ctx: &mut Ctx,
-    src: Option<&Json>,
-    md_total: Option<&Json>,
-    path: &str,
+    prompt: CountAt,
+    completion: CountAt,
+    total: CountAt,
+    md_total: Option<CountAt>,
 ) -> Option<Json<'a>> {
-    let (mut p, mut c, mut t) = (None, None, None);
-    if let Some(u) = src.filter(|u| u.kind() == Kind::Object) {
-        p = read_count(ctx, u.get("prompt_tokens").as_ref(), path, "prompt_tokens");
-        c = read_count(
-            ctx,
-            u.get("completion_tokens").as_ref(),
-            path,
-            "completion_tokens",
-        );
-        t = read_count(ctx, u.get("total_tokens").as_ref(), path, "total_tokens");
-    }
+    let p = read_count(ctx, prompt.0, prompt.1, "prompt_tokens");
+    let c = read_count(ctx, completion.0, completion.1, "completion_tokens");
+    let mut t = read_count(ctx, total.0, total.1, "total_tokens");
     if t.unwrap_or(0) == 0 {
-        if let Some(mt) = read_count(ctx, md_total, path, "total_tokens").filter(|n| *n > 0) {
-            t = Some(mt);
+        if let Some((v, path)) = md_total {
+            if let Some(mt) = read_count(ctx, v, path, "total_tokens").filter(|n| *n > 0) {
+                t = Some(mt);
+            }
         }
     }
     if t.is_none() {
@@ -110,6 +111,59 @@ pub fn usage<'a>(
         }
     }
     Some(Json::Obj(o))
+}
+
+/// Where a value of the input sits, for warnings: a JSON pointer, and whether
+/// keys inside it can be named (not when it is a JSON-string DB column).
+#[derive(Clone, Debug)]
+pub struct At {
+    /// JSON pointer into the input.
+    pub path: String,
+    /// Whether the value is a real JSON object whose keys extend the pointer.
+    pub deep: bool,
+}
+
+impl At {
+    /// The pointer of `key` inside this value (the value itself when the
+    /// value is a JSON string column).
+    pub fn key(&self, key: &str) -> String {
+        if self.deep {
+            format!("{}/{}", self.path, crate::error::pointer_token(key))
+        } else {
+            self.path.clone()
+        }
+    }
+}
+
+/// Usage of a span: from a usage object, else the metadata total (item 8).
+pub fn usage<'a>(
+    ctx: &mut Ctx,
+    src: Option<(&Json, At)>,
+    md_total: Option<(&Json, String)>,
+) -> Option<Json<'a>> {
+    let (src, at) = match src.filter(|(u, _)| u.kind() == Kind::Object) {
+        Some((u, at)) => (Some(u), Some(at)),
+        None => (None, None),
+    };
+    let get = |k: &str| src.and_then(|u| u.get(k));
+    let (p, c, t) = (
+        get("prompt_tokens"),
+        get("completion_tokens"),
+        get("total_tokens"),
+    );
+    let path = |k: &str| at.as_ref().map(|a| a.key(k)).unwrap_or_default();
+    let (pp, cp, tp) = (
+        path("prompt_tokens"),
+        path("completion_tokens"),
+        path("total_tokens"),
+    );
+    usage_counts(
+        ctx,
+        (p.as_ref(), &pp),
+        (c.as_ref(), &cp),
+        (t.as_ref(), &tp),
+        md_total.as_ref().map(|(v, path)| (Some(*v), path.as_str())),
+    )
 }
 
 /// A price as a non-negative number, from a number or a numeric string.
@@ -204,18 +258,28 @@ pub fn nest_rounds(
     let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
     let mut rounds: Vec<Round> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
+    // Lookups by hash, not by scanning: the work stays linear in the number
+    // of node executions (a 5,000-node run has thousands of round children).
+    let mut by_node: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, f) in facts.iter().enumerate() {
+        if let Some(id) = f.node_id {
+            by_node.entry(id).or_default().push(j);
+        }
+    }
+    let mut round_at: HashMap<(Option<usize>, String, &'static str, i128), usize> = HashMap::new();
     for (k, f) in facts.iter().enumerate() {
         let Some((kind, cid, index)) = round_of(f.meta) else {
             continue;
         };
         let child_start = start_of(&spans[first + k]);
-        let candidates = facts
+        let candidates = by_node
+            .get(cid.as_str())
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
-            .filter(|(j, c)| *j != k && c.node_id == Some(cid.as_str()));
+            .filter(|&&j| j != k);
         let mut containing: Option<(usize, i64)> = None;
         let mut before: Option<(usize, i64)> = None;
-        for (j, _) in candidates {
+        for &j in candidates {
             let s = &spans[first + j];
             let (cs, ce) = (start_of(s), end_of(s));
             if cs <= child_start && child_start <= ce && containing.is_none_or(|(_, t)| cs > t) {
@@ -235,23 +299,26 @@ pub fn nest_rounds(
             );
         }
         let child_end = end_of(&spans[first + k]);
-        match rounds.iter_mut().find(|r| {
-            r.container == container && r.container_id == cid && r.kind == kind && r.index == index
-        }) {
-            Some(r) => {
+        match round_at.entry((container, cid, kind, index)) {
+            Entry::Occupied(e) => {
+                let r = &mut rounds[*e.get()];
                 r.children.push(k);
                 r.start = r.start.min(child_start);
                 r.end = r.end.max(child_end);
             }
-            None => rounds.push(Round {
-                container,
-                container_id: cid,
-                kind,
-                index,
-                children: vec![k],
-                start: child_start,
-                end: child_end,
-            }),
+            Entry::Vacant(e) => {
+                let container_id = e.key().1.clone();
+                e.insert(rounds.len());
+                rounds.push(Round {
+                    container,
+                    container_id,
+                    kind,
+                    index,
+                    children: vec![k],
+                    start: child_start,
+                    end: child_end,
+                });
+            }
         }
     }
     let run_key = spans
@@ -442,7 +509,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
     if tag_cut {
         ctx.warn(
             WarningCode::TagTruncated,
-            "",
+            out.tag_path.unwrap_or(""),
             format!("tags were cut to Opik's limits ({MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters)"),
         );
     }
@@ -451,7 +518,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
             WarningCode::Redacted,
             "",
             format!(
-                "{} credential value(s) or signed URL(s) redacted; first at {} of the output",
+                "{} credential value(s) or signed URL(s) redacted; the first at {} of this task's objects",
                 red.count,
                 red.first.as_deref().unwrap_or("?")
             ),

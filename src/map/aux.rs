@@ -259,11 +259,18 @@ pub(super) fn emit<'a>(
                 message_id: join.to_string(),
                 path: ctx.path("/trace_info/message_data/workflow_run_id"),
             });
-        } else {
+        } else if d.is_none() {
             ctx.warn(
                 WarningCode::TraceNotJoined,
                 "/trace_info/message_data",
                 "message_data is null: the span got a trace of its own",
+            );
+        } else {
+            ctx.warn(
+                WarningCode::TraceNotJoined,
+                "/trace_info/message_data/created_at",
+                "message_data.created_at is null, so the message's trace id is unknown: \
+                 the span got a trace of its own",
             );
         }
         own_trace_id

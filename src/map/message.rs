@@ -181,6 +181,7 @@ pub(super) fn map<'a>(
     )?;
 
     let mode = mode_text(m.conversation_mode);
+    out.tag_path = Some("/trace_info/conversation_mode");
     let answer = match d {
         Some(d) => raw(d.answer),
         None => raw(m.outputs),
@@ -288,8 +289,18 @@ pub(super) fn map<'a>(
                 model_name.as_deref(),
             )))
         });
-    let usage_json = Json::Obj(usage);
-    let span_usage = linked::usage(ctx, Some(&usage_json), None, "/trace_info/total_tokens");
+    let (prompt, completion, total) = (
+        raw(m.message_tokens),
+        raw(m.answer_tokens),
+        raw(m.total_tokens),
+    );
+    let span_usage = linked::usage_counts(
+        ctx,
+        (Some(&prompt), "/trace_info/message_tokens"),
+        (Some(&completion), "/trace_info/answer_tokens"),
+        (Some(&total), "/trace_info/total_tokens"),
+        None,
+    );
     let cost = match msg_usage
         .as_ref()
         .and_then(|u| u.get("total_price").map(|p| p.into_owned()))

@@ -215,6 +215,8 @@ pub(crate) struct TaskOut<'a> {
     pub pending_join: Option<PendingJoin>,
     /// A chatflow workflow trace: (message id, trace id).
     pub workflow_message: Option<(String, Uuid)>,
+    /// The input field that tags are made of, when one is (for `tag_truncated`).
+    pub tag_path: Option<&'static str>,
 }
 
 pub(crate) struct PendingJoin {

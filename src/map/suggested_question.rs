@@ -35,11 +35,13 @@ pub(super) fn map<'a>(
                     model_name.as_deref(),
                 )))
             });
-        usage = linked::usage(
+        let total = raw(info.total_tokens);
+        usage = linked::usage_counts(
             ctx,
+            (None, ""),
+            (None, ""),
+            (Some(&total), "/trace_info/total_tokens"),
             None,
-            Some(&raw(info.total_tokens)),
-            "/trace_info/total_tokens",
         );
         error = ctx.truthy_text(info.error, "/trace_info/error")?;
     }

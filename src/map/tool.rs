@@ -45,5 +45,6 @@ pub(super) fn map<'a>(
         needs_message_data: false,
         id_extra: Some(tag.into_owned()),
     };
+    out.tag_path = Some("/trace_info/tool_name");
     emit(info, aux, ctx, out)
 }

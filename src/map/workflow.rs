@@ -28,6 +28,11 @@ struct Node<'a> {
     inputs: Json<'a>,
     outputs: Json<'a>,
     pd: ProcessData<'a>,
+    /// Where `process_data`, `outputs` and the execution metadata sit in the
+    /// input (for warning paths).
+    pd_at: linked::At,
+    outputs_at: linked::At,
+    meta_at: linked::At,
     status: Option<Cow<'a, str>>,
     status_raw: Json<'a>,
     error: Option<Cow<'a, str>>,
@@ -110,15 +115,29 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
             ))
         }
     };
-    let meta = match &ne.metadata {
-        Embedded::Absent => embedded_obj(
-            &ne.execution_metadata,
-            ctx,
-            &format!("{path}/execution_metadata"),
-        )?,
-        m => embedded_obj(m, ctx, &format!("{path}/metadata"))?,
+    let (meta_src, meta_field) = match &ne.metadata {
+        Embedded::Absent => (&ne.execution_metadata, "execution_metadata"),
+        m => (m, "metadata"),
     };
+    let meta = embedded_obj(meta_src, ctx, &format!("{path}/{meta_field}"))?;
+    let at = |field: &str, deep: bool| linked::At {
+        path: format!("{path}/{field}"),
+        deep,
+    };
+    let is_column = |f: Field<'_>| {
+        f.value()
+            .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
+    };
+    let pd_at = at(
+        "process_data",
+        !matches!(ne.process_data, Embedded::Text(_)),
+    );
+    let outputs_at = at("outputs", !is_column(ne.outputs));
+    let meta_at = at(meta_field, !matches!(meta_src, Embedded::Text(_)));
     Ok(Node {
+        pd_at,
+        outputs_at,
+        meta_at,
         id: ctx.text(ne.id, &format!("{path}/id"))?,
         id_raw: field_json(ne.id),
         node_id: ctx.text(ne.node_id, &format!("{path}/node_id"))?,
@@ -291,15 +310,18 @@ pub(super) fn map<'a>(
 
     let status = ctx.text(w.workflow_run_status, "/trace_info/workflow_run_status")?;
     let error = ctx.truthy_text(w.error, "/trace_info/error")?;
-    let error_info = if linked && (error.is_some() || status.as_deref() == Some("failed")) {
-        Some(linked::error_info(
-            "workflow",
-            status.as_deref().unwrap_or("failed"),
-            error.as_deref(),
-        ))
-    } else {
-        None
-    };
+    // A stopped run is not an error (item 6), whatever its error text says.
+    let stopped = status.as_deref() == Some("stopped");
+    let error_info =
+        if linked && !stopped && (error.is_some() || status.as_deref() == Some("failed")) {
+            Some(linked::error_info(
+                "workflow",
+                status.as_deref().unwrap_or("failed"),
+                error.as_deref(),
+            ))
+        } else {
+            None
+        };
 
     let input = wrap_dict("input", field_json(w.workflow_run_inputs));
     let output = wrap_dict("output", field_json(w.workflow_run_outputs));
@@ -635,26 +657,37 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         ttft: None,
     };
     if !container {
-        let usage_src = pd
-            .usage
-            .clone()
-            .filter(|u| u.kind() == Kind::Object)
-            .or_else(|| {
-                outputs
-                    .get("usage")
-                    .map(|u| u.into_owned())
-                    .filter(|u| u.kind() == Kind::Object)
-            });
+        let usage_src = match pd.usage.as_ref().filter(|u| u.kind() == Kind::Object) {
+            Some(u) => Some((
+                u.clone(),
+                linked::At {
+                    path: n.pd_at.key("usage"),
+                    deep: n.pd_at.deep,
+                },
+            )),
+            None => outputs
+                .get("usage")
+                .map(|u| u.into_owned())
+                .filter(|u| u.kind() == Kind::Object)
+                .map(|u| {
+                    (
+                        u,
+                        linked::At {
+                            path: n.outputs_at.key("usage"),
+                            deep: n.outputs_at.deep,
+                        },
+                    )
+                }),
+        };
         span.usage = linked::usage(
             ctx,
-            usage_src.as_ref(),
-            obj_get(&n.meta, "total_tokens"),
-            &n.path,
+            usage_src.as_ref().map(|(u, at)| (u, at.clone())),
+            obj_get(&n.meta, "total_tokens").map(|v| (v, n.meta_at.key("total_tokens"))),
         );
         if kind == "llm" {
             span.ttft = usage_src
                 .as_ref()
-                .and_then(|u| u.get("time_to_first_token"))
+                .and_then(|(u, _)| u.get("time_to_first_token"))
                 .and_then(|t| t.as_f64())
                 .filter(|t| t.is_finite() && *t >= 0.0)
                 .map(|t| t * 1000.0);
@@ -663,11 +696,13 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
             ctx,
             obj_get(&n.meta, "total_price"),
             obj_get(&n.meta, "currency"),
-            &format!("{}/metadata/total_price", n.path),
+            &n.meta_at.key("total_price"),
         );
     }
     let status = n.status.as_deref().unwrap_or("");
-    if n.error.is_some() || matches!(status, "failed" | "exception" | "retry") {
+    if status != "stopped"
+        && (n.error.is_some() || matches!(status, "failed" | "exception" | "retry"))
+    {
         let st = if status.is_empty() { "error" } else { status };
         span.error_info = Some(linked::error_info("node", st, n.error.as_deref()));
     }

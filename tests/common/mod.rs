@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+pub mod strict;
+
 /// JSON with key order and number kinds kept.
 #[derive(Clone, Debug, PartialEq)]
 pub enum J {
@@ -170,4 +172,65 @@ pub fn reference_options() -> dify_opik::Options {
         now: Some(1_764_000_000_000_000),
         ..Default::default()
     }
+}
+
+/// `2026-03-02T10:00:00Z`, the `now` of the linked tests (the linked fixtures
+/// happen within the 24 hours before it).
+pub const NOW: &str = "2026-03-02T10:00:00Z";
+
+/// An instant as microseconds since the epoch.
+pub fn micros(t: &str) -> i64 {
+    dify_opik::time::parse(t, 0).expect("a datetime").micros
+}
+
+/// The default (linked) options with a fixed `now`.
+pub fn linked_options() -> dify_opik::Options {
+    dify_opik::Options {
+        now: Some(micros(NOW)),
+        ..Default::default()
+    }
+}
+
+/// The text of `tests/fixtures/linked/<name>.json`.
+pub fn linked_fixture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/linked")
+        .join(format!("{name}.json"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Every input fixture: ours (`tests/fixtures/linked`) and ../shared's.
+pub fn all_inputs() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linked");
+    let mut names: Vec<_> = std::fs::read_dir(&ours)
+        .expect("tests/fixtures/linked")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    for n in names {
+        out.push((
+            format!("linked/{n}"),
+            std::fs::read_to_string(ours.join(&n)).unwrap(),
+        ));
+    }
+    for (name, input, _) in fixtures() {
+        out.push((format!("shared/{name}"), input));
+    }
+    out
+}
+
+/// Maps `text` and returns the result as a tree; panics on an error.
+pub fn map_with(text: &str, opts: &dify_opik::Options) -> J {
+    match dify_opik::map(text, opts) {
+        Ok(r) => J::parse(&r.to_json()),
+        Err(e) => panic!("mapping failed: {e}"),
+    }
+}
+
+/// Maps `text` with [`linked_options`].
+pub fn map_linked(text: &str) -> J {
+    map_with(text, &linked_options())
 }
