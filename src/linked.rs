@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::error::{Error, WarningCode};
 use crate::ids::{self, Uuid};
 use crate::json::{obj_get, Json, Kind, Obj};
-use crate::map::{Ctx, TaskOut};
+use crate::map::{Ctx, PathArg, TaskOut};
 use crate::opik::{ErrorInfo, Span};
 use crate::redact;
 use crate::time::Time;
@@ -41,7 +41,12 @@ pub fn error_info(scope: &str, status: &str, error: Option<&str>) -> ErrorInfo {
 }
 
 /// An end before its start becomes the start, with a warning.
-pub fn clamp_end(ctx: &mut Ctx, start: Time, end: Option<Time>, path: &str) -> Option<Time> {
+pub fn clamp_end(
+    ctx: &mut Ctx,
+    start: Time,
+    end: Option<Time>,
+    path: impl PathArg,
+) -> Option<Time> {
     match end {
         Some(e) if e.micros < start.micros => {
             ctx.warn(
@@ -55,7 +60,7 @@ pub fn clamp_end(ctx: &mut Ctx, start: Time, end: Option<Time>, path: &str) -> O
     }
 }
 
-fn read_count(ctx: &mut Ctx, v: Option<&Json>, path: &str, key: &str) -> Option<i64> {
+fn read_count(ctx: &mut Ctx, v: Option<&Json>, path: &dyn PathArg, key: &str) -> Option<i64> {
     match count(v) {
         Count::Valid(n) => Some(n),
         Count::Unknown => None,
@@ -70,8 +75,8 @@ fn read_count(ctx: &mut Ctx, v: Option<&Json>, path: &str, key: &str) -> Option<
     }
 }
 
-/// One token count and the input path it was read from.
-pub type CountAt<'j, 'p> = (Option<&'j Json<'j>>, &'p str);
+/// One token count and the input path a warning about it names.
+pub type CountAt<'j, 'p> = (Option<&'j Json<'j>>, &'p dyn PathArg);
 
 /// Usage from three counts (item 8): prompt, completion and total, each with
 /// the path a warning names; `md_total` stands in for a missing or zero total.
@@ -113,25 +118,50 @@ pub fn usage_counts<'a>(
     Some(Json::Obj(o))
 }
 
-/// Where a value of the input sits, for warnings: a JSON pointer, and whether
-/// keys inside it can be named (not when it is a JSON-string DB column).
-#[derive(Clone, Debug)]
-pub struct At {
-    /// JSON pointer into the input.
-    pub path: String,
-    /// Whether the value is a real JSON object whose keys extend the pointer.
+/// Where a value of the input sits, for warnings: a node's pointer, the
+/// field, an optional key inside it, and whether keys inside can be named
+/// (not when the field is a JSON-string DB column). Built only when used.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'p> {
+    /// Pointer of the enclosing node execution.
+    pub base: &'p str,
+    /// Field of the node execution.
+    pub field: &'static str,
+    /// A key inside the field (e.g. `usage`).
+    pub sub: Option<&'static str>,
+    /// Whether the field is a real JSON object whose keys extend the pointer.
     pub deep: bool,
 }
 
-impl At {
-    /// The pointer of `key` inside this value (the value itself when the
+impl<'p> At<'p> {
+    /// The same place, one key deeper.
+    pub fn sub(self, key: &'static str) -> At<'p> {
+        At {
+            sub: Some(key),
+            ..self
+        }
+    }
+
+    /// The pointer of `key` inside this value (the column itself when the
     /// value is a JSON string column).
     pub fn key(&self, key: &str) -> String {
+        let mut p = format!("{}/{}", self.base, self.field);
         if self.deep {
-            format!("{}/{}", self.path, crate::error::pointer_token(key))
-        } else {
-            self.path.clone()
+            for k in self.sub.into_iter().chain(Some(key)) {
+                p.push('/');
+                p.push_str(&crate::error::pointer_token(k));
+            }
         }
+        p
+    }
+}
+
+/// A key inside an [`At`], as a lazy path.
+pub struct KeyAt<'p>(pub At<'p>, pub &'static str);
+
+impl PathArg for KeyAt<'_> {
+    fn build(&self) -> String {
+        self.0.key(self.1)
     }
 }
 
@@ -139,7 +169,7 @@ impl At {
 pub fn usage<'a>(
     ctx: &mut Ctx,
     src: Option<(&Json, At)>,
-    md_total: Option<(&Json, String)>,
+    md_total: Option<(&Json, At)>,
 ) -> Option<Json<'a>> {
     let (src, at) = match src.filter(|(u, _)| u.kind() == Kind::Object) {
         Some((u, at)) => (Some(u), Some(at)),
@@ -151,18 +181,25 @@ pub fn usage<'a>(
         get("completion_tokens"),
         get("total_tokens"),
     );
-    let path = |k: &str| at.as_ref().map(|a| a.key(k)).unwrap_or_default();
+    let key = |k: &'static str| at.map(|a| KeyAt(a, k));
     let (pp, cp, tp) = (
-        path("prompt_tokens"),
-        path("completion_tokens"),
-        path("total_tokens"),
+        key("prompt_tokens"),
+        key("completion_tokens"),
+        key("total_tokens"),
     );
+    fn arg<'r>(k: &'r Option<KeyAt<'_>>) -> &'r dyn PathArg {
+        match k {
+            Some(k) => k,
+            None => &"",
+        }
+    }
+    let md = md_total.map(|(v, a)| (v, KeyAt(a, "total_tokens")));
     usage_counts(
         ctx,
-        (p.as_ref(), &pp),
-        (c.as_ref(), &cp),
-        (t.as_ref(), &tp),
-        md_total.as_ref().map(|(v, path)| (Some(*v), path.as_str())),
+        (p.as_ref(), arg(&pp)),
+        (c.as_ref(), arg(&cp)),
+        (t.as_ref(), arg(&tp)),
+        md.as_ref().map(|(v, k)| (Some(*v), k as &dyn PathArg)),
     )
 }
 
@@ -181,7 +218,7 @@ pub fn cost(
     ctx: &mut Ctx,
     total_price: Option<&Json>,
     currency: Option<&Json>,
-    path: &str,
+    path: impl PathArg,
 ) -> Option<f64> {
     let p = price(total_price.filter(|v| !v.is_null())?)?;
     let cur = currency
@@ -294,7 +331,7 @@ pub fn nest_rounds(
             missing.push(cid.clone());
             ctx.warn(
                 WarningCode::ContainerNotFound,
-                &format!("{}/metadata/{kind}_id", f.path),
+                format!("{}/metadata/{kind}_id", f.path),
                 format!("no execution of the {kind} container in this run: its rounds hang under the root span"),
             );
         }
@@ -472,7 +509,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
                 ("output", &mut t.output),
                 ("metadata", &mut t.metadata),
             ] {
-                redact::value(v, &format!("/traces/{i}/{field}"), &mut red);
+                redact::value(v, &|| format!("/traces/{i}/{field}"), &mut red);
             }
         }
         tag_cut |= fix_tags(&mut t.tags);
@@ -493,7 +530,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
                 ("output", &mut s.output),
                 ("metadata", &mut s.metadata),
             ] {
-                redact::value(v, &format!("/spans/{i}/{field}"), &mut red);
+                redact::value(v, &|| format!("/spans/{i}/{field}"), &mut red);
             }
         }
         tag_cut |= fix_tags(&mut s.tags);

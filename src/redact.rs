@@ -33,42 +33,41 @@ impl Tally {
 /// Whether a key names a credential: matched whole, case-insensitively, with
 /// `-` and `_` alike.
 pub fn is_credential(key: &str) -> bool {
-    if key.len() > 32 {
+    const KEYS: [&str; 15] = [
+        "authorization",
+        "proxy_authorization",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "password",
+        "passwd",
+        "secret",
+        "client_secret",
+        "access_token",
+        "refresh_token",
+        "token",
+        "cookie",
+        "set_cookie",
+        "private_key",
+    ];
+    let k = key.as_bytes();
+    if !(5..=19).contains(&k.len()) {
         return false;
     }
-    let k: String = key
-        .chars()
-        .map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect();
-    matches!(
-        k.as_str(),
-        "authorization"
-            | "proxy_authorization"
-            | "api_key"
-            | "apikey"
-            | "x_api_key"
-            | "password"
-            | "passwd"
-            | "secret"
-            | "client_secret"
-            | "access_token"
-            | "refresh_token"
-            | "token"
-            | "cookie"
-            | "set_cookie"
-            | "private_key"
-    )
+    let norm = |c: u8| {
+        if c == b'-' {
+            b'_'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    KEYS.iter()
+        .any(|w| w.len() == k.len() && w.bytes().zip(k).all(|(a, &b)| a == norm(b)))
 }
 
 /// A signed URL without its query string, when the query carries a signature.
 pub fn strip_signed(s: &str) -> Option<String> {
-    let q = s.find('?')?;
+    let q = s.as_bytes().iter().position(|&b| b == b'?')?;
     let query = &s[q + 1..];
     let query = query.split('#').next().unwrap_or(query);
     let signed = query.split('&').any(|p| {
@@ -81,48 +80,64 @@ pub fn strip_signed(s: &str) -> Option<String> {
     signed.then(|| s[..q].to_owned())
 }
 
-/// Redacts one output field in place.
-pub fn value(v: &mut Option<Json<'_>>, path: &str, tally: &mut Tally) {
+/// Redacts one output field in place; `path` names it for the tally.
+pub fn value(v: &mut Option<Json<'_>>, path: &dyn Fn() -> String, tally: &mut Tally) {
     if let Some(j) = v {
-        walk(j, path, tally);
+        let mut trail: Vec<String> = Vec::new();
+        walk(j, path, &mut trail, tally);
     }
 }
 
-fn walk(j: &mut Json<'_>, path: &str, tally: &mut Tally) {
+fn joined(base: &dyn Fn() -> String, trail: &[String]) -> String {
+    let mut p = base();
+    for t in trail {
+        p.push('/');
+        p.push_str(t);
+    }
+    p
+}
+
+fn walk(j: &mut Json<'_>, base: &dyn Fn() -> String, trail: &mut Vec<String>, tally: &mut Tally) {
     match j {
         Json::Obj(o) => {
             for (k, v) in o.iter_mut() {
-                let p = format!("{path}/{}", pointer_token(k));
                 if is_credential(k) {
                     if v.truthy() && v.as_str().as_deref() != Some(REDACTED) {
                         *v = Json::str(REDACTED);
-                        tally.hit(|| p.clone());
+                        tally.hit(|| format!("{}/{}", joined(base, trail), pointer_token(k)));
                     }
-                } else {
-                    walk(v, &p, tally);
+                } else if !matches!(
+                    v,
+                    Json::Null | Json::Bool(_) | Json::Int(_) | Json::Float(_)
+                ) {
+                    trail.push(pointer_token(k));
+                    walk(v, base, trail, tally);
+                    trail.pop();
                 }
             }
         }
         Json::Arr(a) => {
             for (i, v) in a.iter_mut().enumerate() {
-                walk(v, &format!("{path}/{i}"), tally);
+                trail.push(i.to_string());
+                walk(v, base, trail, tally);
+                trail.pop();
             }
         }
         Json::Str(s) => {
             if let Some(clean) = strip_signed(s) {
                 *s = Cow::Owned(clean);
-                tally.hit(|| path.to_owned());
+                tally.hit(|| joined(base, trail));
             }
         }
         Json::Raw(r) => {
-            if let Some(new) = redact_raw(r.get(), path, tally) {
+            if let Some(new) = redact_raw(r.get(), &|| joined(base, trail), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
                     *j = Json::RawOwned(b);
                 }
             }
         }
         Json::RawOwned(r) => {
-            if let Some(new) = redact_raw(r.get(), path, tally) {
+            if let Some(new) = redact_raw(r.get(), &|| joined(base, trail), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
                     *r = b;
                 }
@@ -135,15 +150,16 @@ fn walk(j: &mut Json<'_>, path: &str, tally: &mut Tally) {
 struct Frame {
     obj: bool,
     index: usize,
-    key: String,
+    /// Byte range of the current key's JSON string in the text.
+    key: (usize, usize),
 }
 
-fn path_of(base: &str, frames: &[Frame]) -> String {
-    let mut p = base.to_owned();
+fn path_of(base: &dyn Fn() -> String, text: &str, frames: &[Frame]) -> String {
+    let mut p = base();
     for f in frames {
         p.push('/');
         if f.obj {
-            p.push_str(&pointer_token(&f.key));
+            p.push_str(&pointer_token(&string_text(&text[f.key.0..f.key.1])));
         } else {
             p.push_str(&f.index.to_string());
         }
@@ -151,17 +167,30 @@ fn path_of(base: &str, frames: &[Frame]) -> String {
     p
 }
 
-/// End (exclusive) of the string starting at `i` (an opening quote).
-fn string_end(b: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+/// End (exclusive) of the string starting at `i` (an opening quote): the
+/// next quote not escaped by an odd run of backslashes.
+fn string_end(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(off) = b[j..].iter().position(|&c| c == b'"') {
+        let q = j + off;
+        let slashes = b[j..q].iter().rev().take_while(|&&c| c == b'\\').count();
+        if slashes % 2 == 0 {
+            return q + 1;
         }
+        j = q + 1;
     }
     b.len()
+}
+
+/// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
+fn string_text(s: &str) -> Cow<'_, str> {
+    let inner = &s[1..s.len().saturating_sub(1).max(1)];
+    if !inner.as_bytes().contains(&b'\\') {
+        return Cow::Borrowed(inner);
+    }
+    serde_json::from_str::<crate::json::Text>(s)
+        .map(|t| Cow::Owned(t.0.into_owned()))
+        .unwrap_or(Cow::Borrowed(""))
 }
 
 /// End (exclusive) of the value starting at `i`.
@@ -208,7 +237,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// Redacts valid JSON text; `None` when nothing changed. Iterative, so any
 /// nesting depth is fine.
-pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
+pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0usize;
@@ -228,7 +257,7 @@ pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
                 frames.push(Frame {
                     obj: true,
                     index: 0,
-                    key: String::new(),
+                    key: (0, 0),
                 });
                 expect_key = true;
                 i += 1;
@@ -237,7 +266,7 @@ pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
                 frames.push(Frame {
                     obj: false,
                     index: 0,
-                    key: String::new(),
+                    key: (0, 0),
                 });
                 expect_key = false;
                 i += 1;
@@ -259,14 +288,16 @@ pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
             }
             b'"' => {
                 let end = string_end(b, i);
-                let s: Cow<str> = serde_json::from_str::<crate::json::Text>(&text[i..end])
-                    .map(|t| t.0)
-                    .unwrap_or(Cow::Borrowed(""));
+                if !expect_key && !b[i..end].contains(&b'?') {
+                    i = end;
+                    continue;
+                }
+                let s = string_text(&text[i..end]);
                 if expect_key {
                     expect_key = false;
                     let credential = is_credential(&s);
                     if let Some(f) = frames.last_mut() {
-                        f.key = s.into_owned();
+                        f.key = (i, end);
                     }
                     if credential {
                         let mut v = skip_ws(b, end);
@@ -277,7 +308,7 @@ pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
                         let val = &text[v..ve];
                         if !matches!(val, "null" | "\"\"" | "false") && val != "\"[redacted]\"" {
                             replace(&mut out, &mut copied, v, ve, "\"[redacted]\"");
-                            tally.hit(|| path_of(base, &frames));
+                            tally.hit(|| path_of(base, text, &frames));
                         }
                         i = ve;
                         continue;
@@ -285,7 +316,7 @@ pub fn redact_raw(text: &str, base: &str, tally: &mut Tally) -> Option<String> {
                 } else if let Some(clean) = strip_signed(&s) {
                     let enc = serde_json::to_string(&clean).unwrap_or_default();
                     replace(&mut out, &mut copied, i, end, &enc);
-                    tally.hit(|| path_of(base, &frames));
+                    tally.hit(|| path_of(base, text, &frames));
                 }
                 i = end;
             }
@@ -304,7 +335,7 @@ mod tests {
 
     fn red(s: &str) -> (String, Tally) {
         let mut t = Tally::default();
-        let out = redact_raw(s, "/x", &mut t).unwrap_or_else(|| s.to_owned());
+        let out = redact_raw(s, &|| "/x".to_owned(), &mut t).unwrap_or_else(|| s.to_owned());
         (out, t)
     }
 
@@ -364,7 +395,12 @@ mod tests {
     #[test]
     fn untouched_text_is_not_copied_and_escapes_are_respected() {
         let mut t = Tally::default();
-        assert!(redact_raw(r#"{"k":"va\"lue","password_hint":"x"}"#, "", &mut t).is_none());
+        assert!(redact_raw(
+            r#"{"k":"va\"lue","password_hint":"x"}"#,
+            &String::new,
+            &mut t
+        )
+        .is_none());
         let (out, _) = red(r#"{"pass\u0077ord":"p\"w","z":"}"}"#);
         assert_eq!(out, r#"{"pass\u0077ord":"[redacted]","z":"}"}"#);
     }

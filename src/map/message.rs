@@ -296,9 +296,9 @@ pub(super) fn map<'a>(
     );
     let span_usage = linked::usage_counts(
         ctx,
-        (Some(&prompt), "/trace_info/message_tokens"),
-        (Some(&completion), "/trace_info/answer_tokens"),
-        (Some(&total), "/trace_info/total_tokens"),
+        (Some(&prompt), &"/trace_info/message_tokens"),
+        (Some(&completion), &"/trace_info/answer_tokens"),
+        (Some(&total), &"/trace_info/total_tokens"),
         None,
     );
     let cost = match msg_usage

@@ -25,6 +25,40 @@ use crate::time::{self, Time};
 /// 24 hours in microseconds: Opik Cloud's id window.
 const WINDOW_MICROS: i64 = 24 * 3_600 * 1_000_000;
 
+/// A JSON pointer, built only when an error or warning needs it.
+pub(crate) trait PathArg {
+    /// The pointer text.
+    fn build(&self) -> String;
+}
+
+impl PathArg for str {
+    fn build(&self) -> String {
+        self.to_owned()
+    }
+}
+
+impl PathArg for String {
+    fn build(&self) -> String {
+        self.clone()
+    }
+}
+
+impl<T: PathArg + ?Sized> PathArg for &T {
+    fn build(&self) -> String {
+        (**self).build()
+    }
+}
+
+/// A base pointer and a suffix, joined on demand.
+impl PathArg for (&str, &str) {
+    fn build(&self) -> String {
+        let mut s = String::with_capacity(self.0.len() + self.1.len());
+        s.push_str(self.0);
+        s.push_str(self.1);
+        s
+    }
+}
+
 /// Per-task state: options, warnings and path handling.
 pub(crate) struct Ctx<'o> {
     pub opts: &'o Options,
@@ -51,17 +85,18 @@ impl<'o> Ctx<'o> {
     }
 
     /// A path relative to the task, as seen in the caller's input.
-    pub fn path(&self, p: &str) -> String {
+    pub fn path(&self, p: impl PathArg) -> String {
+        let p = p.build();
         let p = if self.bare {
-            p.strip_prefix("/trace_info").unwrap_or(p)
+            p.strip_prefix("/trace_info").unwrap_or(&p)
         } else {
-            p
+            &p
         };
         format!("{}{}", self.prefix, p)
     }
 
     /// Records a warning.
-    pub fn warn(&mut self, code: WarningCode, path: &str, message: impl Into<String>) {
+    pub fn warn(&mut self, code: WarningCode, path: impl PathArg, message: impl Into<String>) {
         let path = self.path(path);
         self.warnings.push(Warning {
             code,
@@ -71,12 +106,16 @@ impl<'o> Ctx<'o> {
     }
 
     /// Builds an error at a task-relative path.
-    pub fn err(&self, code: ErrorCode, path: &str, message: impl Into<String>) -> Error {
+    pub fn err(&self, code: ErrorCode, path: impl PathArg, message: impl Into<String>) -> Error {
         Error::new(code, self.path(path), message)
     }
 
     /// Reads an optional string field; `None` when absent or null.
-    pub fn text<'a>(&self, f: Field<'a>, path: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    pub fn text<'a>(
+        &self,
+        f: Field<'a>,
+        path: impl PathArg,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
         match f.value() {
             None => Ok(None),
             Some(r) => serde_json::from_str::<crate::json::Text<'a>>(r.get())
@@ -86,12 +125,16 @@ impl<'o> Ctx<'o> {
     }
 
     /// Reads an optional string field and treats `""` as absent (Python `x or y`).
-    pub fn truthy_text<'a>(&self, f: Field<'a>, path: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    pub fn truthy_text<'a>(
+        &self,
+        f: Field<'a>,
+        path: impl PathArg,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
         Ok(self.text(f, path)?.filter(|s| !s.is_empty()))
     }
 
     /// Reads an optional number field.
-    pub fn number(&self, f: Field<'_>, path: &str) -> Result<Option<f64>, Error> {
+    pub fn number(&self, f: Field<'_>, path: impl PathArg) -> Result<Option<f64>, Error> {
         match f.value() {
             None => Ok(None),
             Some(r) => Json::Raw(r)
@@ -102,8 +145,8 @@ impl<'o> Ctx<'o> {
     }
 
     /// Reads an optional datetime field (naive values take `naive_offset`).
-    pub fn time(&self, f: Field<'_>, path: &str) -> Result<Option<Time>, Error> {
-        match self.text(f, path)? {
+    pub fn time(&self, f: Field<'_>, path: impl PathArg) -> Result<Option<Time>, Error> {
+        match self.text(f, &path)? {
             None => Ok(None),
             Some(s) => time::parse(&s, self.opts.naive_offset)
                 .map(Some)
@@ -127,7 +170,7 @@ impl<'o> Ctx<'o> {
     }
 
     /// The host's clock reading (reference profile only).
-    pub fn now(&self, path: &str) -> Result<Time, Error> {
+    pub fn now(&self, path: impl PathArg) -> Result<Time, Error> {
         self.opts
             .now
             .map(|us| Time::utc(us).with_offset(self.opts.naive_offset))
@@ -141,7 +184,7 @@ impl<'o> Ctx<'o> {
     }
 
     /// `uuid4_to_uuid7` with the millisecond of `t` (moved by `id_time`).
-    pub fn id(&mut self, t: Time, seed: Uuid, path: &str) -> Result<Uuid, Error> {
+    pub fn id(&mut self, t: Time, seed: Uuid, path: impl PathArg) -> Result<Uuid, Error> {
         let us = match self.opts.id_time {
             IdTime::Event => t.micros,
             IdTime::At(at) => at,
@@ -158,7 +201,7 @@ impl<'o> Ctx<'o> {
                     self.window_warned = true;
                     self.warn(
                         WarningCode::IdOutsideWindow,
-                        path,
+                        &path,
                         "an id's time is more than 24 h from now; Opik Cloud rejects such ids \
                          (set the id_time option to backfill old data)",
                     );
@@ -175,7 +218,7 @@ impl<'o> Ctx<'o> {
     }
 
     /// Parses a seed that the reference requires to be a v4 UUID.
-    pub fn v4(&self, s: &str, path: &str) -> Result<Uuid, Error> {
+    pub fn v4(&self, s: &str, path: impl PathArg) -> Result<Uuid, Error> {
         Uuid::parse_v4(s).map_err(|e| {
             let what = match e {
                 UuidError::Malformed => "is not a UUID",

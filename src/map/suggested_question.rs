@@ -38,9 +38,9 @@ pub(super) fn map<'a>(
         let total = raw(info.total_tokens);
         usage = linked::usage_counts(
             ctx,
-            (None, ""),
-            (None, ""),
-            (Some(&total), "/trace_info/total_tokens"),
+            (None, &""),
+            (None, &""),
+            (Some(&total), &"/trace_info/total_tokens"),
             None,
         );
         error = ctx.truthy_text(info.error, "/trace_info/error")?;

@@ -30,9 +30,10 @@ struct Node<'a> {
     pd: ProcessData<'a>,
     /// Where `process_data`, `outputs` and the execution metadata sit in the
     /// input (for warning paths).
-    pd_at: linked::At,
-    outputs_at: linked::At,
-    meta_at: linked::At,
+    pd_deep: bool,
+    outputs_deep: bool,
+    meta_field: &'static str,
+    meta_deep: bool,
     status: Option<Cow<'a, str>>,
     status_raw: Json<'a>,
     error: Option<Cow<'a, str>>,
@@ -102,7 +103,7 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
             Err(_) => {
                 return Err(ctx.err(
                     ErrorCode::InvalidType,
-                    &format!("{path}/process_data"),
+                    (path.as_str(), "/process_data"),
                     "expected an object or a JSON string holding one",
                 ))
             }
@@ -110,7 +111,7 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
         Embedded::Other => {
             return Err(ctx.err(
                 ErrorCode::InvalidType,
-                &format!("{path}/process_data"),
+                (path.as_str(), "/process_data"),
                 "expected an object",
             ))
         }
@@ -120,40 +121,31 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
         m => (m, "metadata"),
     };
     let meta = embedded_obj(meta_src, ctx, &format!("{path}/{meta_field}"))?;
-    let at = |field: &str, deep: bool| linked::At {
-        path: format!("{path}/{field}"),
-        deep,
-    };
     let is_column = |f: Field<'_>| {
         f.value()
             .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
     };
-    let pd_at = at(
-        "process_data",
-        !matches!(ne.process_data, Embedded::Text(_)),
-    );
-    let outputs_at = at("outputs", !is_column(ne.outputs));
-    let meta_at = at(meta_field, !matches!(meta_src, Embedded::Text(_)));
     Ok(Node {
-        pd_at,
-        outputs_at,
-        meta_at,
-        id: ctx.text(ne.id, &format!("{path}/id"))?,
+        pd_deep: !matches!(ne.process_data, Embedded::Text(_)),
+        outputs_deep: !is_column(ne.outputs),
+        meta_field,
+        meta_deep: !matches!(meta_src, Embedded::Text(_)),
+        id: ctx.text(ne.id, (path.as_str(), "/id"))?,
         id_raw: field_json(ne.id),
-        node_id: ctx.text(ne.node_id, &format!("{path}/node_id"))?,
-        node_type: ctx.text(ne.node_type, &format!("{path}/node_type"))?,
+        node_id: ctx.text(ne.node_id, (path.as_str(), "/node_id"))?,
+        node_type: ctx.text(ne.node_type, (path.as_str(), "/node_type"))?,
         node_type_raw: field_json(ne.node_type),
         title: field_json(ne.title),
         inputs: column(ne.inputs),
         outputs: column(ne.outputs),
         pd,
-        status: ctx.text(ne.status, &format!("{path}/status"))?,
+        status: ctx.text(ne.status, (path.as_str(), "/status"))?,
         status_raw: field_json(ne.status),
-        error: ctx.truthy_text(ne.error, &format!("{path}/error"))?,
-        elapsed: ctx.number(ne.elapsed_time, &format!("{path}/elapsed_time"))?,
+        error: ctx.truthy_text(ne.error, (path.as_str(), "/error"))?,
+        elapsed: ctx.number(ne.elapsed_time, (path.as_str(), "/elapsed_time"))?,
         meta: meta.unwrap_or_default(),
-        created_at: ctx.time(ne.created_at, &format!("{path}/created_at"))?,
-        finished_at: ctx.time(ne.finished_at, &format!("{path}/finished_at"))?,
+        created_at: ctx.time(ne.created_at, (path.as_str(), "/created_at"))?,
+        finished_at: ctx.time(ne.finished_at, (path.as_str(), "/finished_at"))?,
         path,
     })
 }
@@ -202,19 +194,19 @@ pub(super) fn map<'a>(
     for (i, ne) in env.node_executions.iter().flatten().enumerate() {
         let run = match ctx.text(
             ne.workflow_execution_id,
-            &format!("/node_executions/{i}/workflow_execution_id"),
+            format!("/node_executions/{i}/workflow_execution_id"),
         )? {
             Some(r) => Some(r),
             None => ctx.text(
                 ne.workflow_run_id,
-                &format!("/node_executions/{i}/workflow_run_id"),
+                format!("/node_executions/{i}/workflow_run_id"),
             )?,
         };
         if run.as_deref().is_some_and(|r| r != run_id) {
             if linked {
                 ctx.warn(
                     WarningCode::ForeignNodeExecution,
-                    &format!("/node_executions/{i}"),
+                    format!("/node_executions/{i}"),
                     "this node execution belongs to another workflow run and was left out",
                 );
             }
@@ -475,12 +467,12 @@ fn reference_node<'a>(
     let outputs = or_empty(n.outputs.clone());
     let created = match n.created_at {
         Some(t) => t,
-        None => ctx.now(&format!("{}/created_at", n.path))?,
+        None => ctx.now((n.path.as_str(), "/created_at"))?,
     };
     let elapsed = n.elapsed.ok_or_else(|| {
         ctx.err(
             ErrorCode::MissingField,
-            &format!("{}/elapsed_time", n.path),
+            (n.path.as_str(), "/elapsed_time"),
             "elapsed_time is null; Dify's integration fails here",
         )
     })?;
@@ -489,7 +481,7 @@ fn reference_node<'a>(
         .ok_or_else(|| {
             ctx.err(
                 ErrorCode::InvalidTimestamp,
-                &format!("{}/elapsed_time", n.path),
+                (n.path.as_str(), "/elapsed_time"),
                 "the end time is out of range",
             )
         })?;
@@ -547,17 +539,17 @@ fn reference_node<'a>(
         meta.push((Cow::Borrowed("usage"), Json::Obj(usage)));
     }
     let seed = match &n.id {
-        Some(id) => ctx.v4(id, &format!("{}/id", n.path))?,
+        Some(id) => ctx.v4(id, (n.path.as_str(), "/id"))?,
         None => {
             return Err(ctx.err(
                 ErrorCode::MissingField,
-                &format!("{}/id", n.path),
+                (n.path.as_str(), "/id"),
                 "node execution id is required",
             ))
         }
     };
     Ok(Span {
-        id: ctx.id(created, seed, &format!("{}/created_at", n.path))?,
+        id: ctx.id(created, seed, (n.path.as_str(), "/created_at"))?,
         project_name: ctx.project(),
         trace_id: run.trace_id,
         parent_span_id: Some(run.root_id),
@@ -593,7 +585,7 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         None => {
             ctx.warn(
                 WarningCode::TimeFallback,
-                &format!("{}/created_at", n.path),
+                (n.path.as_str(), "/created_at"),
                 "created_at is null: used the run's start",
             );
             run.start
@@ -607,7 +599,7 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         Some(f) if f.micros >= created.micros => Some(f),
         _ => by_elapsed.or(n.finished_at).or(Some(created)),
     };
-    let end = linked::clamp_end(ctx, created, end, &format!("{}/finished_at", n.path));
+    let end = linked::clamp_end(ctx, created, end, (n.path.as_str(), "/finished_at"));
 
     let mut meta = base_meta(n, run);
     obj_set(&mut meta, "app_name", run.app_name.clone());
@@ -657,32 +649,25 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         ttft: None,
     };
     if !container {
+        let at = |field: &'static str, deep: bool| linked::At {
+            base: &n.path,
+            field,
+            sub: None,
+            deep,
+        };
         let usage_src = match pd.usage.as_ref().filter(|u| u.kind() == Kind::Object) {
-            Some(u) => Some((
-                u.clone(),
-                linked::At {
-                    path: n.pd_at.key("usage"),
-                    deep: n.pd_at.deep,
-                },
-            )),
+            Some(u) => Some((u.clone(), at("process_data", n.pd_deep).sub("usage"))),
             None => outputs
                 .get("usage")
                 .map(|u| u.into_owned())
                 .filter(|u| u.kind() == Kind::Object)
-                .map(|u| {
-                    (
-                        u,
-                        linked::At {
-                            path: n.outputs_at.key("usage"),
-                            deep: n.outputs_at.deep,
-                        },
-                    )
-                }),
+                .map(|u| (u, at("outputs", n.outputs_deep).sub("usage"))),
         };
+        let meta_at = at(n.meta_field, n.meta_deep);
         span.usage = linked::usage(
             ctx,
-            usage_src.as_ref().map(|(u, at)| (u, at.clone())),
-            obj_get(&n.meta, "total_tokens").map(|v| (v, n.meta_at.key("total_tokens"))),
+            usage_src.as_ref().map(|(u, a)| (u, *a)),
+            obj_get(&n.meta, "total_tokens").map(|v| (v, meta_at)),
         );
         if kind == "llm" {
             span.ttft = usage_src
@@ -696,7 +681,7 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
             ctx,
             obj_get(&n.meta, "total_price"),
             obj_get(&n.meta, "currency"),
-            &n.meta_at.key("total_price"),
+            linked::KeyAt(meta_at, "total_price"),
         );
     }
     let status = n.status.as_deref().unwrap_or("");
@@ -711,6 +696,6 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         Some(id) => ids::uid(id),
         None => ids::seed(&format!("{}:node:{}", run.run_id, n.path)),
     };
-    span.id = ctx.id(created, seed, &format!("{}/created_at", n.path))?;
+    span.id = ctx.id(created, seed, (n.path.as_str(), "/created_at"))?;
     Ok(span)
 }
