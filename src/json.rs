@@ -282,7 +282,17 @@ fn raw_truthy(s: &str) -> bool {
     }
 }
 
+/// The content of raw JSON string text that has no escapes, borrowed.
+pub fn plain_string(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    (b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' && !b[1..b.len() - 1].contains(&b'\\'))
+        .then(|| &s[1..s.len() - 1])
+}
+
 fn raw_str(s: &str) -> Option<Cow<'_, str>> {
+    if let Some(p) = plain_string(s) {
+        return Some(Cow::Borrowed(p));
+    }
     if raw_kind(s) != Kind::String {
         return None;
     }

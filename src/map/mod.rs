@@ -118,9 +118,14 @@ impl<'o> Ctx<'o> {
     ) -> Result<Option<Cow<'a, str>>, Error> {
         match f.value() {
             None => Ok(None),
-            Some(r) => serde_json::from_str::<crate::json::Text<'a>>(r.get())
-                .map(|t| Some(t.0))
-                .map_err(|_| self.err(ErrorCode::InvalidType, path, "expected a string")),
+            Some(r) => {
+                if let Some(s) = crate::json::plain_string(r.get()) {
+                    return Ok(Some(Cow::Borrowed(s)));
+                }
+                serde_json::from_str::<crate::json::Text<'a>>(r.get())
+                    .map(|t| Some(t.0))
+                    .map_err(|_| self.err(ErrorCode::InvalidType, path, "expected a string"))
+            }
         }
     }
 
