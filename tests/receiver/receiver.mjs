@@ -31,17 +31,24 @@ export function validators() {
 
 /**
  * Starts the receiver on 127.0.0.1 (a free port).
- * @param {{apiKey?: string, workspace?: string, mode?: 'strict'|'spec', failFirst?: number, failStatus?: number}} o
+ * Optional, for host tests: `delayMs` holds every answer that long (requests
+ * are still recorded when they are answered), and `state.inFlight` /
+ * `state.maxInFlight` count requests being handled at once.
+ * @param {{apiKey?: string, workspace?: string, mode?: 'strict'|'spec', failFirst?: number, failStatus?: number, delayMs?: number}} o
  */
 export async function startReceiver(o = {}) {
   const mode = o.mode ?? 'strict';
-  const state = { traces: [], spans: [], requests: [], rejected: [] };
+  const state = { traces: [], spans: [], requests: [], rejected: [], inFlight: 0, maxInFlight: 0 };
   let failuresLeft = o.failFirst ?? 0;
   const server = createServer((req, res) => {
     const chunks = [];
+    state.inFlight += 1;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => (o.delayMs ? setTimeout(handle, o.delayMs) : handle()));
+    const handle = () => {
       const answer = (status, body) => {
+        state.inFlight -= 1;
         state.requests.push({ method: req.method, url: req.url, status, headers: req.headers });
         if (status >= 400) state.rejected.push({ url: req.url, status, body });
         res.writeHead(status, body ? { 'content-type': 'application/json' } : {});
@@ -77,13 +84,18 @@ export async function startReceiver(o = {}) {
       }
       state[kind].push(...body[kind]);
       return answer(204);
-    });
+    };
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/api/`,
     state,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        // keep-alive sockets of a client that is still running must not hold the port
+        server.closeAllConnections?.();
+      }),
   };
 }

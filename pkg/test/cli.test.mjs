@@ -1,0 +1,178 @@
+// `dify-opik map` and the command's plumbing: output equal to the package's
+// own `map`, errors as `{"error":{code,message,path}}` with exit 2, files,
+// directories and stdin, the progress display on a terminal and off it, and
+// the command installed from the packed package (`npx dify-opik`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { map, mapEach, version } from 'dify-opik';
+import { Progress } from '../cli/progress.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PKG = join(here, '..');
+const CLI = join(PKG, 'cli', 'dify-opik.mjs');
+const EXAMPLES = join(PKG, '..', 'examples', 'traces');
+const NOW = '2026-03-03T00:00:00Z';
+
+const tmpRoots = [];
+process.on('exit', () => {
+  for (const d of tmpRoots) rmSync(d, { recursive: true, force: true });
+});
+function tmp() {
+  const d = mkdtempSync(join(tmpdir(), 'dify-opik-cli-'));
+  tmpRoots.push(d);
+  return d;
+}
+
+function cli(args, input) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  let json = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    // checked by the caller
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+const example = (name) => join(EXAMPLES, name);
+const examples = () => readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
+
+test('map FILE prints exactly what the package maps, for every example and both profiles', () => {
+  for (const name of examples()) {
+    const text = readFileSync(example(name), 'utf8');
+    for (const extra of [[], ['--profile', 'reference', '--project', 'dify-project']]) {
+      const r = cli(['map', '--now', NOW, ...extra, example(name)]);
+      const options = { now: NOW, ...(extra.length ? { profile: 'reference', project: 'dify-project' } : {}) };
+      let want;
+      try {
+        want = map(text, options);
+      } catch (e) {
+        assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+        assert.deepEqual(r.json, { error: { code: e.code, message: e.message, path: e.path } });
+        continue;
+      }
+      assert.equal(r.code, 0, `${name} ${extra}: ${r.stdout}${r.stderr}`);
+      assert.deepEqual(r.json, want, name);
+    }
+  }
+});
+
+test('map: stdin, --pretty, mapping options and id time are passed through', () => {
+  const text = readFileSync(example('workflow_failed.json'), 'utf8');
+  const r = cli(['map', '--pretty', '--now', NOW, '--project', '  Backfill  ', '--files-url', 'https://dify.example.com',
+    '--naive-offset', '+08:00', '--no-redact', '--id-time-at', '2026-11-01T00:00:00Z',
+    '--events-from', '2026-03-01T00:00:00Z', '--events-to', '2026-03-05T00:00:00Z', '-'], text);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^\{\n {2}"traces"/);
+  const want = map(text, {
+    now: NOW, project: '  Backfill  ', files_url: 'https://dify.example.com', naive_offset: '+08:00', redact: false,
+    id_time: { at: '2026-11-01T00:00:00Z', events_from: '2026-03-01T00:00:00Z', events_to: '2026-03-05T00:00:00Z' },
+  });
+  assert.deepEqual(r.json, want);
+  assert.equal(r.json.traces[0].project_name, 'Backfill');
+  assert.notDeepEqual(r.json, map(text, { now: NOW }), 'the options changed something');
+});
+
+test('map: errors are {"error":{code,message,path}} with exit 2', () => {
+  const bad = cli(['map'], '{"app_id": "a", "trace_info_type": ');
+  assert.equal(bad.code, 2);
+  assert.equal(bad.json.error.code, 'invalid_json');
+  assert.equal(typeof bad.json.error.path, 'string');
+  const missing = cli(['map', join(tmp(), 'nope.json')]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.json.error.code, 'unreadable');
+  const badUtf8 = join(tmp(), 'latin1.json');
+  writeFileSync(badUtf8, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]));
+  assert.equal(cli(['map', badUtf8]).json.error.code, 'invalid_json');
+  const option = cli(['map', '--profile', 'nope', example('tool.json')]);
+  assert.equal(option.code, 2);
+  assert.equal(option.json.error.code, 'invalid_option');
+  const unknown = cli(['map', '--frobnicate', example('tool.json')]);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.json.error.code, 'invalid_option');
+  const cmd = cli(['frobnicate']);
+  assert.equal(cmd.code, 2);
+  assert.match(cmd.stderr, /usage:/);
+});
+
+test('map DIR maps every task file (recursively), failing files listed with their path', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'ops_trace', 'app-1'), { recursive: true });
+  cpSync(example('message.json'), join(dir, 'ops_trace', 'app-1', 'a.json'));
+  cpSync(example('tool.json'), join(dir, 'ops_trace', 'b.json'));
+  writeFileSync(join(dir, 'ops_trace', 'c.json'), '{"broken": ');
+  writeFileSync(join(dir, 'ops_trace', 'notes.txt'), 'not a task file');
+  writeFileSync(join(dir, '.hidden.json'), '{"broken": ');
+  const r = cli(['map', '--now', NOW, dir]);
+  assert.equal(r.code, 2);
+  const a = mapEach(readFileSync(example('message.json'), 'utf8'), { now: NOW });
+  const b = mapEach(readFileSync(example('tool.json'), 'utf8'), { now: NOW });
+  assert.deepEqual(r.json.traces, [...a.traces, ...b.traces]);
+  assert.deepEqual(r.json.spans, [...a.spans, ...b.spans]);
+  assert.equal(r.json.errors.length, 1);
+  assert.match(r.json.errors[0].file, /ops_trace\/c\.json$/);
+  assert.equal(r.json.errors[0].code, 'invalid_json');
+  assert.ok(r.json.warnings.every((w) => typeof w.file === 'string'));
+});
+
+test('version and help', () => {
+  assert.deepEqual(cli(['version']).json, { version: version() });
+  const help = cli(['help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /dify-opik send/);
+  assert.match(help.stdout, /--backfill/);
+});
+
+test('progress: a redrawn bar on a terminal, plain lines otherwise', () => {
+  const writes = [];
+  const tty = { isTTY: true, write: (s) => writes.push(s) };
+  const p = new Progress(4, { stream: tty });
+  p.add({ files: 1, traces: 1, spans: 3 });
+  p.note('a message');
+  p.add({ files: 3, traces: 2, spans: 5, failed: 1 });
+  p.finish();
+  const all = writes.join('');
+  assert.match(all, /\r\x1b\[K\[#{7}-{21}\] 1\/4 files \(25%\), 1 traces, 3 spans/);
+  assert.match(all, /\r\x1b\[Ka message\n/);
+  assert.match(all, /\[#{28}\] 4\/4 files \(100%\), 3 traces, 8 spans, 1 failed/);
+  assert.ok(all.endsWith('\n'));
+
+  const lines = [];
+  const pipe = { isTTY: false, write: (s) => lines.push(s) };
+  const q = new Progress(100, { stream: pipe });
+  for (let i = 0; i < 100; i++) q.add({ files: 1 });
+  q.finish();
+  assert.equal(lines.length, 11, lines.join('')); // 1 %, then every 10 %
+  assert.ok(lines.every((l) => /^progress: \d+\/100 files \(\d+%\), 0 traces, 0 spans, [\d.]+\/s\n$/.test(l)));
+  assert.match(lines.at(-1), /^progress: 100\/100 files \(100%\)/);
+
+  const quiet = [];
+  const off = new Progress(3, { stream: { isTTY: true, write: (s) => quiet.push(s) }, enabled: false });
+  off.add({ files: 3 });
+  off.finish();
+  assert.deepEqual(quiet, []);
+});
+
+test('npx dify-opik: the command from the packed package', () => {
+  const dir = tmp();
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: PKG, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1);
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', join(dir, packed)], { cwd: app, stdio: 'pipe' });
+  const npx = (args) => spawnSync('npx', ['--no-install', 'dify-opik', ...args], { cwd: app, encoding: 'utf8' });
+  const v = npx(['version']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.deepEqual(JSON.parse(v.stdout), { version: version() });
+  const m = npx(['map', '--now', NOW, example('message.json')]);
+  assert.equal(m.status, 0, m.stderr);
+  assert.deepEqual(JSON.parse(m.stdout), map(readFileSync(example('message.json'), 'utf8'), { now: NOW }));
+});
