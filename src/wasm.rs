@@ -1,2 +1,430 @@
-//! The WebAssembly binding (compiled only for wasm32). Filled in by the
-//! package work; the core never depends on it.
+//! The WebAssembly binding (compiled only for wasm32): a thin layer over the
+//! core's JSON entry points, for the npm package in `pkg/`.
+//!
+//! One error convention: every failure is thrown as a JS `Error` named
+//! `DifyOpikError` whose `code`, `path` and `message` are the core's
+//! [`Error`](crate::Error) fields. Nothing here panics on any input (a panic
+//! would abort the instance), so the instance keeps working after any error.
+//!
+//! Besides the string entry points there is a byte-buffer path for the
+//! package's hand-written wrapper: the wrapper encodes the input straight into
+//! a reused buffer in wasm memory (`inputBuffer`), runs `runInput`, and decodes
+//! the output in place (`outputPtr`). This avoids the generic string glue,
+//! which copies large strings slowly.
+//!
+//! Exports carry `#[cfg_attr(not(test), wasm_bindgen)]` so that
+//! `tests/wasm.rs` can compile this file as a plain Rust module and call the
+//! same functions (with the attribute every name would be exported twice).
+//! In the library's own unit-test build nothing here is exported or called.
+#![cfg_attr(test, allow(dead_code))]
+
+use std::cell::RefCell;
+
+#[cfg(not(test))]
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+use crate::{config, requests, Error, ErrorCode, Options};
+
+/// Converts the core's error into the thrown JS value.
+fn js_error(e: &Error) -> js_sys::Error {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("DifyOpikError");
+    let obj: &JsValue = err.as_ref();
+    // `Reflect.set` on a fresh, extensible Error object cannot fail; the
+    // result is ignored rather than unwrapped (no panics in the binding).
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str("code"), &e.code.as_str().into());
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str("path"), &e.path.as_str().into());
+    err
+}
+
+/// The host clock in µs since the epoch (the core never reads a clock).
+fn now_micros() -> i64 {
+    (js_sys::Date::now() * 1000.0) as i64
+}
+
+/// Parses the options JSON (`None`, `""`, `"null"` → defaults) and fills
+/// `now` from the host clock when the caller did not give it.
+fn options(json: Option<&str>) -> Result<Options, Error> {
+    let mut o = crate::options_from_json(json.unwrap_or(""))?;
+    if o.now.is_none() {
+        o.now = Some(now_micros());
+    }
+    Ok(o)
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidJson,
+            "",
+            format!(
+                "input is not valid UTF-8 (first bad byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+/// What a call does with its input.
+#[derive(Clone, Copy)]
+enum Op {
+    /// `map_json`: fails on the first task that does not map.
+    Map,
+    /// `map_each_json`: failing tasks are listed under `errors`.
+    Each,
+    /// Requests from a mapping result.
+    Build,
+    /// Map, then build the requests.
+    Requests,
+}
+
+impl Op {
+    fn from_u32(n: u32) -> Result<Op, Error> {
+        match n {
+            0 => Ok(Op::Map),
+            1 => Ok(Op::Each),
+            2 => Ok(Op::Build),
+            3 => Ok(Op::Requests),
+            _ => Err(Error::new(
+                ErrorCode::InvalidOption,
+                "",
+                "unknown operation",
+            )),
+        }
+    }
+}
+
+/// Runs `op` on `input` with up to three JSON arguments: the options for
+/// `Map` and `Each`; config and limits for `Build`; options, config and
+/// limits for `Requests`.
+fn run(
+    op: Op,
+    input: &str,
+    a: Option<&str>,
+    b: Option<&str>,
+    c: Option<&str>,
+) -> Result<String, Error> {
+    match op {
+        Op::Map => crate::map_json(input, &options(a)?),
+        Op::Each => crate::map_each_json(input, &options(a)?),
+        Op::Build => requests::build_json(input, a.unwrap_or(""), b.unwrap_or("")),
+        Op::Requests => requests_from_input(input, a, b.unwrap_or(""), c.unwrap_or("")),
+    }
+}
+
+/// Maps `input`, then builds its requests, as the CLI's `requests` command
+/// does; the warnings of both steps are merged.
+fn requests_from_input(
+    input: &str,
+    options_json: Option<&str>,
+    config_json: &str,
+    limits_json: &str,
+) -> Result<String, Error> {
+    let cfg = config::config_from_json(config_json)?;
+    let limits = requests::limits_from_json(limits_json)?;
+    let result = crate::map(input, &options(options_json)?)?;
+    let built = requests::build(&result, &cfg, &limits);
+    let mut warnings = result.warnings;
+    warnings.extend(built.warnings);
+    let out = requests::Built {
+        requests: built.requests,
+        warnings,
+    };
+    Ok(serde_json::to_string(&out).unwrap_or_default())
+}
+
+/// Maps Dify trace tasks (one envelope, an array, or JSON lines) to
+/// `{"traces","spans","warnings"}` JSON text. Throws on the first task that
+/// cannot be mapped.
+#[cfg_attr(not(test), wasm_bindgen(js_name = mapJson))]
+pub fn map_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
+    run(Op::Map, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
+}
+
+/// Like [`map_json`], but maps every task it can and lists the failing ones
+/// under `errors`; throws only when the input cannot be split into tasks.
+#[cfg_attr(not(test), wasm_bindgen(js_name = mapEachJson))]
+pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
+    run(Op::Each, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
+}
+
+/// [`map_json`] on UTF-8 bytes, returning UTF-8 bytes.
+#[cfg_attr(not(test), wasm_bindgen(js_name = mapBytes))]
+pub fn map_bytes(input: &[u8], options_json: Option<String>) -> Result<Vec<u8>, js_sys::Error> {
+    utf8(input)
+        .and_then(|text| run(Op::Map, text, options_json.as_deref(), None, None))
+        .map(String::into_bytes)
+        .map_err(|e| js_error(&e))
+}
+
+/// Validates an Opik configuration and returns the report as JSON text
+/// (`{ok, target, url, workspace, project, has_api_key, problems}`); never
+/// throws.
+#[cfg_attr(not(test), wasm_bindgen(js_name = validateConfigJson))]
+pub fn validate_config_json(config_json: &str) -> String {
+    config::validate_json(config_json)
+}
+
+/// Builds the batch requests for a mapping result (JSON text), a
+/// configuration and optional limits; returns `{"requests","warnings"}`.
+#[cfg_attr(not(test), wasm_bindgen(js_name = buildRequestsJson))]
+pub fn build_requests_json(
+    result_json: &str,
+    config_json: &str,
+    limits_json: Option<String>,
+) -> Result<String, js_sys::Error> {
+    let limits = limits_json.as_deref();
+    run(Op::Build, result_json, Some(config_json), limits, None).map_err(|e| js_error(&e))
+}
+
+/// Maps Dify input and builds its requests in one call; the warnings of both
+/// steps are merged. Returns `{"requests","warnings"}`.
+#[cfg_attr(not(test), wasm_bindgen(js_name = requestsFromInputJson))]
+pub fn requests_from_input_json(
+    input: &str,
+    options_json: Option<String>,
+    config_json: &str,
+    limits_json: Option<String>,
+) -> Result<String, js_sys::Error> {
+    run(
+        Op::Requests,
+        input,
+        options_json.as_deref(),
+        Some(config_json),
+        limits_json.as_deref(),
+    )
+    .map_err(|e| js_error(&e))
+}
+
+/// The library version.
+#[cfg_attr(not(test), wasm_bindgen)]
+pub fn version() -> String {
+    crate::VERSION.to_owned()
+}
+
+// ---------------------------------------------------------------------------
+// The byte-buffer path of the package's hand-written wrapper.
+
+/// An input buffer larger than this is freed after the call.
+const KEEP_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+thread_local! {
+    /// The reused input buffer; its length is its usable size.
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The output of the last `runInput` call.
+    static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The last output as UTF-16, when `outputUtf16` converted it.
+    static OUTPUT16: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes the input buffer at least `len` bytes long, keeping its first bytes,
+/// and returns its address in wasm memory, or 0 when memory cannot grow that
+/// far. The address and the memory buffer may change with every call.
+#[cfg_attr(not(test), wasm_bindgen(js_name = inputBuffer))]
+pub fn input_buffer(len: usize) -> usize {
+    INPUT.with_borrow_mut(|buf| {
+        if buf.len() < len {
+            if buf.try_reserve_exact(len - buf.len()).is_err() {
+                return 0;
+            }
+            buf.resize(len, 0);
+        }
+        buf.as_mut_ptr() as usize
+    })
+}
+
+/// Runs operation `op` on the first `len` bytes of the input buffer and
+/// returns the output's length in bytes; the output is at `outputPtr()`.
+/// `op`: 0 map and 1 map each (`a` = options); 2 requests from a mapping
+/// result (`a` = config, `b` = limits); 3 map and build requests (`a` =
+/// options, `b` = config, `c` = limits).
+#[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
+pub fn run_input(
+    op: u32,
+    len: usize,
+    a: Option<String>,
+    b: Option<String>,
+    c: Option<String>,
+) -> Result<usize, js_sys::Error> {
+    release_output();
+    let result = INPUT.with_borrow_mut(|buf| {
+        let out = buf
+            .get(..len)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidOption,
+                    "",
+                    "the length exceeds the input buffer",
+                )
+            })
+            .and_then(utf8)
+            .and_then(|text| {
+                let op = Op::from_u32(op)?;
+                run(op, text, a.as_deref(), b.as_deref(), c.as_deref())
+            });
+        if buf.len() > KEEP_INPUT_BYTES {
+            *buf = Vec::new();
+        }
+        out
+    });
+    match result {
+        Ok(s) => {
+            let n = s.len();
+            OUTPUT.set(s);
+            Ok(n)
+        }
+        Err(e) => Err(js_error(&e)),
+    }
+}
+
+/// The address of the last output in wasm memory.
+#[cfg_attr(not(test), wasm_bindgen(js_name = outputPtr))]
+pub fn output_ptr() -> usize {
+    OUTPUT.with_borrow(|o| o.as_ptr() as usize)
+}
+
+/// Converts the last output to UTF-16 (JS strings' encoding, which JS
+/// engines turn into a string far faster than they decode UTF-8 that is not
+/// ASCII). Returns 0 and converts nothing when the output is ASCII (then its
+/// UTF-8 bytes are already Latin-1); [`NO_UTF16`] when memory cannot hold
+/// the conversion (read the UTF-8 then); otherwise the number of UTF-16
+/// units, found at `output16Ptr()`.
+#[cfg_attr(not(test), wasm_bindgen(js_name = outputUtf16))]
+pub fn output_utf16() -> usize {
+    OUTPUT.with_borrow(|o| {
+        OUTPUT16.with_borrow_mut(|w| match utf16_into(o, w) {
+            Some(true) => w.len(),
+            Some(false) => 0,
+            None => NO_UTF16,
+        })
+    })
+}
+
+/// What `outputUtf16` returns when the conversion does not fit in memory.
+pub const NO_UTF16: usize = u32::MAX as usize;
+
+/// The address of the UTF-16 output in wasm memory.
+#[cfg_attr(not(test), wasm_bindgen(js_name = output16Ptr))]
+pub fn output16_ptr() -> usize {
+    OUTPUT16.with_borrow(|w| w.as_ptr() as usize)
+}
+
+/// Frees the last output.
+#[cfg_attr(not(test), wasm_bindgen(js_name = releaseOutput))]
+pub fn release_output() {
+    OUTPUT.set(String::new());
+    OUTPUT16.set(Vec::new());
+}
+
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Length of the ASCII prefix of `b`, eight bytes at a time.
+fn ascii_prefix(b: &[u8]) -> usize {
+    let mut chunks = b.chunks_exact(8);
+    let mut n = 0;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        if u64::from_le_bytes(word) & HIGH_BITS != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + b[n..].iter().take_while(|x| x.is_ascii()).count()
+}
+
+/// Writes `s` as UTF-16 into `out` unless `s` is ASCII; returns whether it
+/// wrote, or `None` when `out` cannot grow enough. ASCII runs are widened
+/// eight bytes at a time; other characters are decoded in place (`s` is
+/// valid UTF-8, so no check is needed beyond the bounds).
+pub(crate) fn utf16_into(s: &str, out: &mut Vec<u16>) -> Option<bool> {
+    let b = s.as_bytes();
+    let mut i = ascii_prefix(b);
+    out.clear();
+    if i == b.len() {
+        return Some(false);
+    }
+    // UTF-16 never needs more units than UTF-8 has bytes.
+    out.try_reserve_exact(b.len()).ok()?;
+    out.resize(b.len(), 0);
+    let o = out.as_mut_slice();
+    for (d, &x) in o.iter_mut().zip(&b[..i]) {
+        *d = u16::from(x);
+    }
+    let mut j = i;
+    let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
+    while i < b.len() {
+        let x = byte(i);
+        if x < 0x80 {
+            // An ASCII run: eight bytes at a time while they are all ASCII,
+            // then byte by byte up to the next wider character.
+            while let (Some(src), Some(dst)) = (b.get(i..i + 8), o.get_mut(j..j + 8)) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(src);
+                if u64::from_le_bytes(word) & HIGH_BITS != 0 {
+                    break;
+                }
+                for (d, &x) in dst.iter_mut().zip(&word) {
+                    *d = u16::from(x);
+                }
+                i += 8;
+                j += 8;
+            }
+            while let Some(&x) = b.get(i).filter(|x| x.is_ascii()) {
+                put(o, j, u32::from(x));
+                i += 1;
+                j += 1;
+            }
+        } else if x < 0xe0 {
+            put(o, j, ((x & 0x1f) << 6) | (byte(i + 1) & 0x3f));
+            i += 2;
+            j += 1;
+        } else if x < 0xf0 {
+            let c = ((x & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
+            put(o, j, c);
+            i += 3;
+            j += 1;
+        } else {
+            let c = ((x & 0x07) << 18)
+                | ((byte(i + 1) & 0x3f) << 12)
+                | ((byte(i + 2) & 0x3f) << 6)
+                | (byte(i + 3) & 0x3f);
+            let c = c.wrapping_sub(0x1_0000);
+            put(o, j, 0xd800 | ((c >> 10) & 0x3ff));
+            put(o, j + 1, 0xdc00 | (c & 0x3ff));
+            i += 4;
+            j += 2;
+        }
+    }
+    out.truncate(j);
+    Some(true)
+}
+
+/// Stores one UTF-16 unit (the caller sized `o`; out of range is ignored).
+#[inline(always)]
+fn put(o: &mut [u16], j: usize, unit: u32) {
+    if let Some(d) = o.get_mut(j) {
+        *d = unit as u16;
+    }
+}
+
+/// Copies `bytes` to the start of the input buffer (tests; the JS wrapper
+/// writes into wasm memory directly).
+#[cfg(test)]
+pub fn set_input(bytes: &[u8]) {
+    input_buffer(bytes.len());
+    INPUT.with_borrow_mut(|b| b[..bytes.len()].copy_from_slice(bytes));
+}
+
+/// A copy of the last output (tests read it back through this).
+#[cfg(test)]
+pub fn output_text() -> String {
+    OUTPUT.with_borrow(|o| o.clone())
+}
+
+/// A copy of the last UTF-16 output.
+#[cfg(test)]
+pub fn output16() -> Vec<u16> {
+    OUTPUT16.with_borrow(|w| w.clone())
+}

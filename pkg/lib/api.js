@@ -1,0 +1,280 @@
+// The package's API over the wasm binding (src/wasm.rs). Shared by the
+// Node, browser and worker entries; each entry only decides how the wasm is
+// loaded.
+//
+// Inputs and outputs cross into wasm through a reused buffer instead of the
+// generated string glue: `TextEncoder.encodeInto` writes the input straight
+// into wasm memory, and `TextDecoder` reads the output in place. For
+// multi-megabyte inputs this is several times faster than the glue's
+// per-character copy.
+
+import initGlue, {
+  initSync as initGlueSync,
+  runInput,
+  validateConfigJson,
+  version as glueVersion,
+} from '../dist/dify_opik.js';
+
+export { send } from './send.js';
+
+const OP_MAP = 0;
+const OP_EACH = 1;
+const OP_BUILD = 2;
+const OP_REQUESTS = 3;
+
+/** `outputUtf16()` when memory cannot hold the UTF-16 copy (src/wasm.rs `NO_UTF16`). */
+const NO_UTF16 = 0xffffffff;
+
+/** Outputs above this size are freed in wasm right after decoding. */
+const RELEASE_OUTPUT_BYTES = 1 << 20;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const decoder16 = new TextDecoder('utf-16le', { ignoreBOM: true });
+
+// Node's Buffer makes strings from Latin-1 and UTF-16 bytes with a plain copy,
+// several times faster than TextDecoder; elsewhere TextDecoder does it.
+const NodeBuffer = globalThis.Buffer;
+const nodeSlices =
+  typeof NodeBuffer?.from === 'function' &&
+  typeof NodeBuffer.prototype.latin1Slice === 'function' &&
+  typeof NodeBuffer.prototype.ucs2Slice === 'function';
+
+/** A string from ASCII bytes at [ptr, ptr + n) of memory. */
+function asciiString(buffer, ptr, n) {
+  if (nodeSlices) return NodeBuffer.from(buffer, ptr, n).latin1Slice(0, n);
+  return decoder.decode(new Uint8Array(buffer, ptr, n));
+}
+
+/** A string from `n` UTF-16 units at `ptr` of memory. */
+function utf16String(buffer, ptr, n) {
+  if (nodeSlices) return NodeBuffer.from(buffer, ptr, n * 2).ucs2Slice(0, n * 2);
+  return decoder16.decode(new Uint16Array(buffer, ptr, n));
+}
+
+/** The wasm instance's exports, once loaded. */
+let wasm = null;
+
+/** The error convention of the whole package (the binding throws the same shape). */
+function failure(code, message, path = '') {
+  const e = new Error(message);
+  e.name = 'DifyOpikError';
+  e.code = code;
+  e.path = path;
+  return e;
+}
+
+/** Loads the wasm synchronously from its bytes or a `WebAssembly.Module`. */
+export function initSync(module) {
+  if (!wasm) wasm = initGlueSync({ module });
+}
+
+/**
+ * Loads the wasm (browsers). Without an argument the `.wasm` next to the glue
+ * is fetched; a URL, a `Response`, bytes or a `WebAssembly.Module` also work.
+ * Resolves at once when the wasm is already loaded.
+ */
+export async function init(input) {
+  if (!wasm) {
+    const exports = await initGlue(input === undefined ? undefined : { module_or_path: input });
+    wasm ??= exports;
+  }
+}
+
+function loaded() {
+  if (!wasm) {
+    throw failure(
+      'not_initialized',
+      'dify-opik is not loaded yet: call `await init()` first (browser entry)',
+    );
+  }
+  return wasm;
+}
+
+/** The input buffer's address, grown to `len` bytes. */
+function reserve(w, len) {
+  const ptr = w.inputBuffer(len) >>> 0;
+  if (ptr === 0) throw failure('too_large', `the input (${len} bytes) does not fit in wasm memory`);
+  return ptr;
+}
+
+/** Copies UTF-8 bytes into the input buffer; returns their length. */
+function putBytes(w, bytes) {
+  const ptr = reserve(w, bytes.length);
+  new Uint8Array(w.memory.buffer, ptr, bytes.length).set(bytes);
+  return bytes.length;
+}
+
+/**
+ * Encodes `text` into the input buffer; returns the byte length. The first
+ * guess assumes ASCII; on the first wider character the buffer grows to fit
+ * the worst case of the rest (3 bytes per UTF-16 unit) and encoding resumes.
+ */
+function putText(w, text) {
+  const n = text.length;
+  let ptr = reserve(w, n);
+  let { read, written } = encoder.encodeInto(text, new Uint8Array(w.memory.buffer, ptr, n));
+  if (read < n) {
+    const cap = written + (n - read) * 3;
+    ptr = reserve(w, cap);
+    const view = new Uint8Array(w.memory.buffer, ptr + written, cap - written);
+    written += encoder.encodeInto(read === 0 ? text : text.slice(read), view).written;
+  }
+  return written;
+}
+
+/** JSON text of an argument: strings pass as they are; null/undefined → undefined. */
+function jsonArg(value, what) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw failure('invalid_type', `the ${what} cannot be written as JSON: ${e.message}`);
+  }
+}
+
+/** The core's default `max_input_bytes`. */
+const DEFAULT_MAX_INPUT = 256 * 1024 * 1024;
+/** Inputs above this size are checked against the limit before they are copied. */
+const CHECK_ABOVE = 64 * 1024 * 1024;
+
+/**
+ * Refuses, before copying it into wasm memory, an input that is certainly
+ * over `max_input_bytes` (the core would refuse it after the copy; a huge
+ * copy could exhaust wasm memory first). `size` is a lower bound of the
+ * input's UTF-8 length; `optionsJson` null means no limit.
+ */
+function checkSize(size, optionsJson) {
+  if (optionsJson === null || size <= CHECK_ABOVE) return;
+  let limit = DEFAULT_MAX_INPUT;
+  try {
+    const v = optionsJson ? JSON.parse(optionsJson)?.max_input_bytes : undefined;
+    if (typeof v === 'number' && v >= 0) limit = v;
+  } catch {
+    // The core reports bad options.
+  }
+  if (size > limit) {
+    throw failure('too_large', `input is at least ${size} bytes; the limit is ${limit} bytes`);
+  }
+}
+
+/** Puts an input (text, bytes, or a JSON-able value) into the buffer. */
+function putInput(w, input, optionsJson) {
+  if (typeof input === 'string') {
+    checkSize(input.length, optionsJson);
+    return putText(w, input);
+  }
+  if (input instanceof ArrayBuffer) input = new Uint8Array(input);
+  if (input instanceof Uint8Array) {
+    checkSize(input.length, optionsJson);
+    return putBytes(w, input);
+  }
+  const text = jsonArg(input, 'input');
+  if (text === undefined) {
+    throw failure('invalid_type', 'expected JSON text, UTF-8 bytes or a JSON-able value as input');
+  }
+  checkSize(text.length, optionsJson);
+  return putText(w, text);
+}
+
+/**
+ * Runs an operation on the input; returns the exports and the output's
+ * address and length in bytes. Views into wasm memory must be made after the
+ * last call that may allocate (memory growth detaches the old buffer).
+ */
+function call(op, input, a, b, c) {
+  const w = loaded();
+  // The options are `a` for the mapping operations; a result has no limit.
+  const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
+  const n = runInput(op, len, a, b, c);
+  return [w, w.outputPtr() >>> 0, n];
+}
+
+/**
+ * Runs an operation and returns its output as a string. A non-ASCII output
+ * is converted to UTF-16 in wasm first: engines build strings from UTF-16
+ * much faster than they decode UTF-8.
+ */
+function callText(op, input, a, b, c) {
+  const [w, ptr, n] = call(op, input, a, b, c);
+  const units = w.outputUtf16() >>> 0;
+  const text =
+    units === 0
+      ? asciiString(w.memory.buffer, ptr, n)
+      : units === NO_UTF16
+        ? decoder.decode(new Uint8Array(w.memory.buffer, ptr, n))
+        : utf16String(w.memory.buffer, w.output16Ptr() >>> 0, units);
+  if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
+  return text;
+}
+
+/** Maps Dify trace tasks; returns `{"traces","spans","warnings"}` JSON text. */
+export function mapJson(input, options) {
+  return callText(OP_MAP, input, jsonArg(options, 'options'));
+}
+
+/** Maps every task it can; returns `{"traces","spans","warnings","errors"}` JSON text. */
+export function mapEachJson(input, options) {
+  return callText(OP_EACH, input, jsonArg(options, 'options'));
+}
+
+/** Maps Dify trace tasks; returns `{traces, spans, warnings}`. */
+export function map(input, options) {
+  return JSON.parse(mapJson(input, options));
+}
+
+/** Maps every task it can; returns `{traces, spans, warnings, errors}`. */
+export function mapEach(input, options) {
+  return JSON.parse(mapEachJson(input, options));
+}
+
+/** `mapJson` from UTF-8 bytes to UTF-8 bytes. */
+export function mapBytes(input, options) {
+  if (!(input instanceof Uint8Array)) {
+    throw failure('invalid_type', 'mapBytes expects a Uint8Array');
+  }
+  const [w, ptr, n] = call(OP_MAP, input, jsonArg(options, 'options'));
+  const out = new Uint8Array(w.memory.buffer, ptr, n).slice();
+  if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
+  return out;
+}
+
+/** Validates an Opik configuration; returns the report (never throws). */
+export function validateConfig(config) {
+  loaded();
+  return JSON.parse(validateConfigJson(jsonArg(config, 'config') ?? ''));
+}
+
+const RESULT_START = /^\s*\{\s*"(?:traces|spans|warnings|errors)"\s*:/;
+
+/** Whether a value is a mapping result rather than Dify input. */
+function isResult(x) {
+  if (typeof x === 'string') return RESULT_START.test(x.slice(0, 64));
+  if (x instanceof Uint8Array) return RESULT_START.test(decoder.decode(x.subarray(0, 64)));
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    !Array.isArray(x) &&
+    (Array.isArray(x.traces) || Array.isArray(x.spans))
+  );
+}
+
+/**
+ * Ready-to-send requests from a mapping result, or from Dify input (mapped
+ * first with `options`); returns `{requests, warnings}`.
+ */
+export function buildRequests(resultOrInput, config, limits, options) {
+  const cfg = jsonArg(config, 'config') ?? '';
+  const lim = jsonArg(limits, 'limits');
+  const text = isResult(resultOrInput)
+    ? callText(OP_BUILD, resultOrInput, cfg, lim)
+    : callText(OP_REQUESTS, resultOrInput, jsonArg(options, 'options'), cfg, lim);
+  return JSON.parse(text);
+}
+
+/** The library version. */
+export function version() {
+  loaded();
+  return glueVersion();
+}

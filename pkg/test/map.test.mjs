@@ -1,0 +1,143 @@
+// The built package against the native CLI: every golden fixture gives the
+// same result (parsed JSON) through both, with the same options; every input
+// form gives the same result.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import * as opik from '../node.js';
+import { NOW, cliMap, errorJson, goldenFixtures, moreInputs } from './helpers.mjs';
+
+const REFERENCE_ARGS = [
+  '--profile', 'reference',
+  '--project', 'dify-project',
+  '--files-url', 'http://127.0.0.1:5001',
+  '--now', NOW,
+];
+const REFERENCE = {
+  profile: 'reference',
+  project: 'dify-project',
+  files_url: 'http://127.0.0.1:5001',
+  now: NOW,
+};
+
+/** The package's `map` as the CLI prints it: the result, or `{error}`. */
+function viaPackage(input, options) {
+  try {
+    return opik.map(input, options);
+  } catch (e) {
+    assert.equal(e.name, 'DifyOpikError');
+    return { error: errorJson(e) };
+  }
+}
+
+const golden = goldenFixtures();
+
+test('the shared golden fixtures are there', () => {
+  assert.ok(golden.length >= 19, `found ${golden.length}`);
+});
+
+for (const f of golden) {
+  test(`golden ${f.name}: package = native CLI (reference profile)`, () => {
+    const cli = cliMap(REFERENCE_ARGS, f.file);
+    const pkg = viaPackage(f.text, REFERENCE);
+    assert.deepEqual(pkg, cli.json);
+    assert.equal(cli.status, 'error' in cli.json ? 2 : 0);
+    // The golden file says whether Dify's reference failed on this input.
+    assert.equal('error' in pkg, f.expected.reference_error !== null, 'error iff the reference failed');
+  });
+
+  test(`golden ${f.name}: package = native CLI (linked profile)`, () => {
+    const cli = cliMap(['--now', NOW], f.file);
+    assert.deepEqual(viaPackage(f.text, { now: NOW }), cli.json);
+  });
+}
+
+for (const f of moreInputs()) {
+  test(`${f.name}: package = native CLI (linked and reference)`, () => {
+    for (const [args, options] of [
+      [['--now', NOW], { now: NOW }],
+      [REFERENCE_ARGS, REFERENCE],
+    ]) {
+      const cli = cliMap(args, f.file);
+      if (cli.json.errors) {
+        // A batch with failing tasks: the CLI maps the others, as mapEach does.
+        const each = opik.mapEach(f.text, options);
+        const { error, ...rest } = cli.json;
+        assert.deepEqual(each, rest);
+        assert.deepEqual(error, each.errors[0]);
+      } else {
+        assert.deepEqual(viaPackage(f.text, options), cli.json);
+      }
+    }
+  });
+}
+
+test('every input form gives the same result', () => {
+  for (const f of golden) {
+    const want = viaPackage(f.text, REFERENCE);
+    if ('error' in want) continue;
+    const bytes = new TextEncoder().encode(f.text);
+    assert.deepEqual(opik.map(JSON.parse(f.text), REFERENCE), want, `${f.name}: object`);
+    assert.deepEqual(opik.map(bytes, REFERENCE), want, `${f.name}: bytes`);
+    assert.deepEqual(opik.map(bytes.buffer.slice(0), REFERENCE), want, `${f.name}: ArrayBuffer`);
+    assert.deepEqual(opik.map(f.text, JSON.stringify(REFERENCE)), want, `${f.name}: options as JSON`);
+    assert.deepEqual(JSON.parse(opik.mapJson(f.text, REFERENCE)), want, `${f.name}: mapJson`);
+    const out = opik.mapBytes(bytes, REFERENCE);
+    assert.ok(out instanceof Uint8Array);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out)), want, `${f.name}: mapBytes`);
+    const each = opik.mapEach(f.text, REFERENCE);
+    assert.deepEqual(each, { ...want, errors: [] }, `${f.name}: mapEach`);
+  }
+});
+
+test('a batch: map throws on the first failing task, mapEach maps the others', () => {
+  const ok = golden.find((f) => f.name === 'tool');
+  const bad = golden.find((f) => f.name === 'workflow_non_uuid_external_trace_id');
+  const batch = [JSON.parse(ok.text), JSON.parse(bad.text), JSON.parse(ok.text)];
+  assert.throws(() => opik.map(batch, REFERENCE), (e) => e.code === 'invalid_uuid' && e.path.startsWith('/1/'));
+  const each = opik.mapEach(batch, REFERENCE);
+  assert.equal(each.spans.length, 2);
+  assert.equal(each.errors.length, 1);
+  assert.equal(each.errors[0].code, 'invalid_uuid');
+  assert.match(each.errors[0].path, /^\/1\//);
+  // JSON lines: the same tasks.
+  const lines = batch.map((t) => JSON.stringify(t)).join('\n');
+  assert.deepEqual(opik.mapEach(lines, REFERENCE), each);
+});
+
+test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const task = JSON.parse(f.text);
+  const exotic = 'Zürich — 東京 🚀 \u{10ffff} مرحبا ж';
+  for (const n of task.node_executions) n.title = `${exotic} ${n.title}`;
+  const text = JSON.stringify(task);
+  const r = opik.map(text, REFERENCE);
+  assert.ok(r.spans.some((s) => s.name.startsWith(exotic)), 'titles are span names');
+  assert.deepEqual(opik.map(new TextEncoder().encode(text), REFERENCE), r);
+  const bytes = opik.mapBytes(new TextEncoder().encode(text), REFERENCE);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(bytes)), r);
+  // A raw lone surrogate has no UTF-8 form: encoding replaces it with U+FFFD.
+  // (JSON.stringify writes it as the escape \ud800, which passes through.)
+  const one = { ...task, node_executions: [{ ...task.node_executions[0], title: 'a@@b' }] };
+  const raw = JSON.stringify(one).replace('@@', '\ud800');
+  assert.ok(opik.map(raw, REFERENCE).spans.some((s) => s.name === 'a\ufffdb'));
+  const escaped = JSON.stringify(one).replace('@@', '\\ud800');
+  assert.ok(opik.map(escaped, REFERENCE).spans.some((s) => s.name === 'a\ud800b'));
+});
+
+test('options: now defaults to the host clock; project and profile apply', () => {
+  const f = golden.find((x) => x.name === 'tool');
+  const windowed = (options) => opik.map(f.text, options).warnings.filter((w) => w.code === 'id_outside_window').length;
+  assert.equal(windowed({ now: '2025-06-10T13:00:00Z' }), 0);
+  assert.ok(windowed({}) > 0, 'the clock is later than the fixture');
+  assert.ok(windowed(undefined) > 0);
+  assert.equal(windowed({ now: new Date('2025-06-10T13:00:00Z') }), 0, 'a Date is accepted');
+  assert.equal(windowed({ now: Date.parse('2025-06-10T13:00:00Z') }), 0, 'epoch ms are accepted');
+  const r = opik.map(f.text, { project: '  my project ', now: NOW });
+  assert.ok(r.spans.every((s) => s.project_name === 'my project'));
+});
+
+test('version is the crate version', () => {
+  assert.match(opik.version(), /^\d+\.\d+\.\d+/);
+  assert.equal(opik.version(), JSON.parse(JSON.stringify(opik.version())));
+});

@@ -1,0 +1,554 @@
+//! The WebAssembly binding, run in Node by wasm-bindgen's test runner
+//! (`cargo test --target wasm32-unknown-unknown`; `.cargo/config.toml` sets
+//! the runner, `scripts/tools.sh` installs it).
+//!
+//! The binding's source (`src/wasm.rs`) is compiled into this test crate as a
+//! plain module: its `#[wasm_bindgen]` attributes are `cfg_attr(not(test))`,
+//! so the functions stay callable from Rust here while the library keeps the
+//! JS exports. Results are read back into Rust types; thrown errors are read
+//! back as JS `Error` objects.
+#![cfg(target_arch = "wasm32")]
+
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+// The crate-root names `src/wasm.rs` refers to as `crate::…`.
+#[allow(unused_imports)]
+use dify_opik::{
+    config, map, map_each_json, map_json, options_from_json, requests, Error, ErrorCode, Options,
+    VERSION,
+};
+
+// Unused functions of the module are allowed by its own `cfg_attr(test)`.
+#[path = "../src/wasm.rs"]
+mod binding;
+
+// ---------------------------------------------------------------------------
+// Output types, strict: an unknown field fails the read.
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct OpikErrorInfo {
+    exception_type: String,
+    message: String,
+    traceback: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Trace {
+    id: String,
+    project_name: String,
+    name: Option<String>,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    input: Option<Value>,
+    output: Option<Value>,
+    metadata: Option<Value>,
+    tags: Vec<String>,
+    error_info: Option<OpikErrorInfo>,
+    ttft: Option<f64>,
+    thread_id: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Span {
+    id: String,
+    project_name: String,
+    trace_id: String,
+    parent_span_id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    input: Option<Value>,
+    output: Option<Value>,
+    metadata: Option<Value>,
+    model: Option<String>,
+    provider: Option<String>,
+    tags: Vec<String>,
+    usage: Option<std::collections::BTreeMap<String, i32>>,
+    total_estimated_cost: Option<f64>,
+    error_info: Option<OpikErrorInfo>,
+    ttft: Option<f64>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Problem {
+    code: String,
+    message: String,
+    path: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct MapResult {
+    traces: Vec<Trace>,
+    spans: Vec<Span>,
+    warnings: Vec<Problem>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct BatchResult {
+    traces: Vec<Trace>,
+    spans: Vec<Span>,
+    #[allow(dead_code)]
+    warnings: Vec<Problem>,
+    errors: Vec<Problem>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    method: String,
+    url: String,
+    headers: std::collections::BTreeMap<String, String>,
+    body: String,
+    kind: String,
+    count: usize,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Requests {
+    requests: Vec<Request>,
+    warnings: Vec<Problem>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ConfigReport {
+    ok: bool,
+    target: String,
+    url: String,
+    workspace: String,
+    project: String,
+    has_api_key: bool,
+    problems: Vec<Problem>,
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/// The options the golden fixtures were recorded with.
+const REFERENCE: &str = r#"{"profile":"reference","project":"dify-project","files_url":"http://127.0.0.1:5001","now":"2025-11-24T16:00:00Z"}"#;
+
+fn opts(json: &str) -> Option<String> {
+    Some(json.to_owned())
+}
+
+fn read<T: for<'de> Deserialize<'de>>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// (name, message, code, path) of a thrown error.
+fn thrown(e: js_sys::Error) -> (String, String, String, String) {
+    let v: &JsValue = e.as_ref();
+    let prop = |k: &str| {
+        js_sys::Reflect::get(v, &JsValue::from_str(k))
+            .ok()
+            .and_then(|x| x.as_string())
+            .unwrap_or_else(|| panic!("the error has no string `{k}`"))
+    };
+    assert!(v.is_instance_of::<js_sys::Error>());
+    (
+        String::from(e.name()),
+        String::from(e.message()),
+        prop("code"),
+        prop("path"),
+    )
+}
+
+macro_rules! fixtures {
+    ($($name:literal),* $(,)?) => {
+        &[$((
+            $name,
+            include_str!(concat!("../../shared/reference/fixtures/", $name, ".json")),
+            include_str!(concat!("../../shared/reference/fixtures/", $name, ".expected.json")),
+        )),*]
+    };
+}
+
+/// Every golden fixture: (name, input, expected).
+const FIXTURES: &[(&str, &str, &str)] = fixtures![
+    "dataset_retrieval",
+    "dataset_retrieval_empty_docs_null_times",
+    "empty_trace_info_dict",
+    "generate_name",
+    "generate_name_with_trace_id",
+    "message_agent_account_file_list",
+    "message_chat_end_user",
+    "message_null_message_data",
+    "moderation",
+    "moderation_null_times",
+    "prompt_generation_unhandled",
+    "suggested_question",
+    "tool",
+    "tool_aware_utc_times",
+    "workflow_basic",
+    "workflow_chatflow_with_message",
+    "workflow_external_trace_id_edge_nodes",
+    "workflow_missing_app_id_null_end_time",
+    "workflow_non_uuid_external_trace_id",
+];
+
+/// Compares with a golden value (linked-profile.md §2.1): `<nondeterministic>`
+/// matches anything; `last_updated_at` and `source` (SDK-added) are skipped
+/// at the top of each object; numbers compare as numbers.
+fn same(actual: &Value, golden: &Value, path: &str, top: bool) -> Result<(), String> {
+    match (actual, golden) {
+        (_, Value::String(g)) if g == "<nondeterministic>" => Ok(()),
+        (Value::Object(a), Value::Object(g)) => {
+            let skip = |k: &String| top && (k == "last_updated_at" || k == "source");
+            let ak: Vec<&String> = a.keys().filter(|k| !skip(k)).collect();
+            let gk: Vec<&String> = g.keys().filter(|k| !skip(k)).collect();
+            let (mut sa, mut sg) = (ak.clone(), gk.clone());
+            sa.sort();
+            sg.sort();
+            if sa != sg {
+                return Err(format!("{path}: keys {ak:?} != golden {gk:?}"));
+            }
+            for k in gk {
+                same(&a[k], &g[k], &format!("{path}/{k}"), false)?;
+            }
+            Ok(())
+        }
+        (Value::Array(a), Value::Array(g)) if a.len() == g.len() => a
+            .iter()
+            .zip(g)
+            .enumerate()
+            .try_for_each(|(i, (x, y))| same(x, y, &format!("{path}/{i}"), top)),
+        (Value::Number(a), Value::Number(g)) if a.as_f64() == g.as_f64() => Ok(()),
+        (a, g) if a == g => Ok(()),
+        (a, g) => Err(format!("{path}: {a} != golden {g}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[wasm_bindgen_test]
+fn every_golden_fixture_maps_in_wasm_as_the_reference_did() {
+    let mut failures = Vec::new();
+    for (name, input, expected) in FIXTURES {
+        let golden: Value = read(expected);
+        let want_error = !golden["reference_error"].is_null();
+        match binding::map_json(input, opts(REFERENCE)) {
+            Err(e) => {
+                let (n, _, code, _) = thrown(e);
+                assert_eq!(n, "DifyOpikError");
+                if !want_error {
+                    failures.push(format!("{name}: unexpected error {code}"));
+                }
+            }
+            Ok(text) => {
+                let typed: MapResult = read(&text);
+                if want_error {
+                    failures.push(format!("{name}: expected an error"));
+                    continue;
+                }
+                let actual: Value = read(&text);
+                for key in ["traces", "spans"] {
+                    // The objects of these arrays are the top-level ones.
+                    if let Err(d) = same(&actual[key], &golden[key], key, true) {
+                        failures.push(format!("{name}: {d}"));
+                    }
+                }
+                for s in &typed.spans {
+                    assert!(
+                        ["general", "tool", "llm", "guardrail"].contains(&s.kind.as_str()),
+                        "{name}: span type {}",
+                        s.kind
+                    );
+                    assert!(typed.traces.iter().all(|t| t.id.len() == 36));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn the_binding_gives_what_the_core_gives() {
+    let o = options_from_json(REFERENCE).unwrap();
+    for (name, input, _) in FIXTURES {
+        let core = map_json(input, &o).map_err(|e| e.code.as_str());
+        let wasm = binding::map_json(input, opts(REFERENCE)).map_err(|e| thrown(e).2);
+        match (&core, &wasm) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+            (Err(a), Err(b)) => assert_eq!(a, b, "{name}"),
+            _ => panic!("{name}: core {core:?} but binding {wasm:?}"),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn errors_are_js_errors_with_code_and_path() {
+    let (name, message, code, path) = thrown(binding::map_json("{bad", None).unwrap_err());
+    assert_eq!(
+        (name.as_str(), code.as_str(), path.as_str()),
+        ("DifyOpikError", "invalid_json", "")
+    );
+    assert!(!message.is_empty());
+
+    let bad_uuid = FIXTURES
+        .iter()
+        .find(|f| f.0 == "workflow_non_uuid_external_trace_id")
+        .unwrap()
+        .1;
+    let (_, _, code, path) = thrown(binding::map_json(bad_uuid, opts(REFERENCE)).unwrap_err());
+    assert_eq!(code, "invalid_uuid");
+    assert!(path.starts_with("/trace_info/"), "{path}");
+
+    let (_, _, code, path) =
+        thrown(binding::map_json("{}", opts(r#"{"profile":"nope"}"#)).unwrap_err());
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_option", "/options/profile")
+    );
+
+    let (_, message, code, _) = thrown(binding::map_bytes(&[b'{', 0xff, b'}'], None).unwrap_err());
+    assert_eq!(code, "invalid_json");
+    assert!(message.contains("UTF-8"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn now_comes_from_the_host_clock_unless_given() {
+    // The fixture's events are from June 2025. With `now` near them, no id is
+    // outside Opik Cloud's 24 h window; with the host clock (later than
+    // 2025-06-11), every id is.
+    let input = FIXTURES.iter().find(|f| f.0 == "tool").unwrap().1;
+    let window = |options: &str| -> usize {
+        let r: MapResult = read(&binding::map_json(input, opts(options)).unwrap());
+        r.warnings
+            .iter()
+            .filter(|w| w.code == "id_outside_window")
+            .count()
+    };
+    assert_eq!(window(r#"{"now":"2025-06-10T13:00:00Z"}"#), 0);
+    assert!(js_sys::Date::now() > 1_749_600_000_000.0);
+    assert!(window("{}") > 0);
+    assert!(window(r#"{"now":null}"#) > 0);
+}
+
+#[wasm_bindgen_test]
+fn a_thousand_bad_inputs_then_a_good_one() {
+    let good = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
+    let bad: Vec<String> = (0..1000)
+        .map(|i| match i % 8 {
+            0 => good[..i % good.len()].to_owned(),
+            1 => "[".repeat(i + 1),
+            2 => format!("{{\"trace_info_type\":{i},\"trace_info\":[{i}]}}"),
+            3 => good.replacen("2025", &"9".repeat(i % 40 + 1), 1),
+            4 => good.replace(':', ",").chars().take(i * 7).collect(),
+            5 => format!("\"{}\"", "\\u".repeat(i % 50)),
+            6 => good.replacen("{", "{\"trace_info\":null,", i % 5 + 1),
+            _ => String::from_utf8_lossy(&vec![0xc3; i % 9 + 1]).into_owned(),
+        })
+        .collect();
+    let mut thrown_count = 0;
+    for b in &bad {
+        if let Err(e) = binding::map_json(b, opts(REFERENCE)) {
+            thrown(e);
+            thrown_count += 1;
+        }
+        let _ = binding::map_each_json(b, None);
+        let _ = binding::map_bytes(b.as_bytes(), None);
+    }
+    assert!(thrown_count > 900, "only {thrown_count} of 1000 failed");
+    let r: MapResult = read(&binding::map_json(good, opts(REFERENCE)).unwrap());
+    assert_eq!((r.traces.len(), r.spans.len()), (1, 5));
+}
+
+#[wasm_bindgen_test]
+fn map_each_lists_failing_tasks() {
+    let tool = FIXTURES.iter().find(|f| f.0 == "tool").unwrap().1;
+    let input =
+        format!("[{tool}, {{\"trace_info_type\":\"ToolTraceInfo\",\"trace_info\":7}}, {tool}]");
+    let r: BatchResult = read(&binding::map_each_json(&input, None).unwrap());
+    assert_eq!(r.spans.len(), 2);
+    assert!(r.traces.len() <= 2);
+    assert_eq!(r.errors.len(), 1);
+    assert!(r.errors[0].path.starts_with("/1"), "{:?}", r.errors);
+}
+
+#[wasm_bindgen_test]
+fn the_byte_buffer_path() {
+    let input = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
+    binding::input_buffer(input.len());
+    binding::set_input(input.as_bytes());
+    let n = binding::run_input(0, input.len(), opts(REFERENCE), None, None).unwrap();
+    let out = binding::output_text();
+    assert_eq!(n, out.len());
+    assert_eq!(
+        out,
+        binding::map_json(input, opts(REFERENCE)).unwrap(),
+        "same result as the string entry point"
+    );
+    // Every output is ASCII here (no conversion), then one that is not.
+    assert_eq!(binding::output_utf16(), 0);
+
+    let text = input.replace("\"title\": \"", "\"title\": \"Wörk 工作流 🚀 ");
+    assert_ne!(text, input);
+    binding::set_input(text.as_bytes());
+    let n = binding::run_input(1, text.len(), opts(REFERENCE), None, None).unwrap();
+    let out = binding::output_text();
+    assert_eq!(n, out.len());
+    let units = binding::output_utf16();
+    assert_eq!(units, out.encode_utf16().count());
+    assert_eq!(binding::output16(), out.encode_utf16().collect::<Vec<_>>());
+
+    // Memory that cannot grow is reported, not a panic (an abort).
+    assert_eq!(binding::input_buffer(usize::MAX), 0);
+    // A length past the buffer and an unknown operation are errors, not panics.
+    let (_, _, code, _) = thrown(binding::run_input(0, usize::MAX, None, None, None).unwrap_err());
+    assert_eq!(code, "invalid_option");
+    let (_, _, code, _) = thrown(binding::run_input(9, 1, None, None, None).unwrap_err());
+    assert_eq!(code, "invalid_option");
+    binding::release_output();
+    assert_eq!(binding::output_text(), "");
+}
+
+#[wasm_bindgen_test]
+fn utf16_conversion_matches_std() {
+    let cases = [
+        "",
+        "plain ascii only, longer than eight bytes",
+        "é",
+        "aé",
+        "abcdefgh\u{e9}",
+        "工作流",
+        "🚀",
+        "x🚀y\u{10ffff}z",
+        "mixed: Zürich — São Paulo, путешествие, 東京, مرحبا, 👩‍💻 end",
+        "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}",
+    ];
+    for s in cases {
+        let mut out = Vec::new();
+        let wrote = binding::utf16_into(s, &mut out);
+        assert_eq!(wrote, Some(!s.is_ascii()), "{s:?}");
+        if wrote == Some(true) {
+            assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
+        }
+    }
+    // Every split of a long mixed string (ASCII runs of every length).
+    let long: String = (0..200)
+        .map(|i| match i % 5 {
+            0 => "ab".repeat(i % 11),
+            1 => "ж".to_owned(),
+            2 => "中".repeat(i % 3 + 1),
+            3 => "😀".to_owned(),
+            _ => " ".repeat(i % 17),
+        })
+        .collect();
+    for start in 0..long.len() {
+        if let Some(s) = long.get(start..) {
+            let mut out = Vec::new();
+            binding::utf16_into(s, &mut out);
+            if !s.is_ascii() {
+                assert_eq!(out, s.encode_utf16().collect::<Vec<_>>());
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn config_and_requests() {
+    let report: ConfigReport = read(&binding::validate_config_json(
+        r#"{"url":"http://127.0.0.1:5173/api","project":" p "}"#,
+    ));
+    assert!(report.ok && !report.has_api_key);
+    assert_eq!(
+        (
+            report.target.as_str(),
+            report.url.as_str(),
+            report.workspace.as_str(),
+            report.project.as_str()
+        ),
+        ("self_hosted", "http://127.0.0.1:5173/api/", "default", "p")
+    );
+    let report: ConfigReport = read(&binding::validate_config_json("{}"));
+    assert!(!report.ok);
+    assert_eq!(report.target, "cloud");
+    let paths: Vec<&str> = report.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["/api_key", "/workspace"]);
+    assert!(report.problems.iter().all(|p| p.code == "invalid_config"));
+    let report: ConfigReport = read(&binding::validate_config_json("not json"));
+    assert!(!report.ok);
+
+    let input = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
+    let cfg =
+        r#"{"url":"https://www.comet.com/opik/api","api_key":"key-1234567890","workspace":"acme"}"#;
+    let result = binding::map_json(input, opts(REFERENCE)).unwrap();
+    let built: Requests = read(&binding::build_requests_json(&result, cfg, None).unwrap());
+    let kinds: Vec<(&str, usize)> = built
+        .requests
+        .iter()
+        .map(|r| (r.kind.as_str(), r.count))
+        .collect();
+    assert_eq!(kinds, [("traces", 1), ("spans", 5)]);
+    for r in &built.requests {
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.url,
+            format!("https://www.comet.com/opik/api/v1/private/{}/batch", r.kind)
+        );
+        assert_eq!(r.headers["Authorization"], "key-1234567890");
+        assert_eq!(r.headers["Comet-Workspace"], "acme");
+        let body: Value = read(&r.body);
+        assert_eq!(body[&r.kind].as_array().map(Vec::len), Some(r.count));
+    }
+    assert!(built.warnings.is_empty());
+
+    // One call from the input: the same requests, the mapping's warnings merged.
+    let direct: Requests = read(
+        &binding::requests_from_input_json(input, opts(REFERENCE), cfg, opts(r#"{"max_items":2}"#))
+            .unwrap(),
+    );
+    let counts: Vec<usize> = direct.requests.iter().map(|r| r.count).collect();
+    assert_eq!(counts, [1, 2, 2, 1]);
+
+    let linked: Requests = read(
+        &binding::requests_from_input_json(
+            input,
+            opts(r#"{"now":"2025-06-10T09:00:00Z"}"#),
+            cfg,
+            None,
+        )
+        .unwrap(),
+    );
+    let mapped: MapResult =
+        read(&binding::map_json(input, opts(r#"{"now":"2025-06-10T09:00:00Z"}"#)).unwrap());
+    assert_eq!(linked.warnings, mapped.warnings);
+
+    let (_, _, code, path) = thrown(binding::build_requests_json(&result, "{}", None).unwrap_err());
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_config", "/api_key")
+    );
+    let (_, _, code, _) = thrown(
+        binding::build_requests_json(&result, cfg, opts(r#"{"max_items":"x"}"#)).unwrap_err(),
+    );
+    assert_eq!(code, "invalid_option");
+    let (_, _, code, path) =
+        thrown(binding::build_requests_json(r#"{"traces":[1]}"#, cfg, None).unwrap_err());
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_type", "/traces/0")
+    );
+}
+
+#[wasm_bindgen_test]
+fn version_is_the_crate_version() {
+    assert_eq!(binding::version(), VERSION);
+    assert_eq!(binding::version(), env!("CARGO_PKG_VERSION"));
+}
