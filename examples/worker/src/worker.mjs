@@ -24,15 +24,7 @@
 // The package is imported by name: bundlers for workers (wrangler, esbuild
 // with the `workerd` condition) pick its worker entry, which instantiates the
 // statically imported .wasm module synchronously.
-import { initSync, mapEach, buildRequests, validateConfig, send, version } from 'dify-opik';
-import wasmModule from 'dify-opik/dify_opik_bg.wasm';
-
-// The package's worker entry instantiates its wasm at import. Its package.json
-// declares `"sideEffects": false`, so wrangler's bundler (esbuild) drops that
-// entry's initialisation and keeps only the re-exported functions; do it here
-// as well (a no-op when the wasm is already loaded). Remove these lines once
-// the package lists its entries under `sideEffects`.
-initSync(wasmModule);
+import { mapEach, buildRequests, validateConfig, send, version } from 'dify-opik';
 
 /** The header that carries the shared secret. */
 const SECRET_HEADER = 'x-dify-opik-secret';

@@ -281,11 +281,9 @@ test('a worker without INGEST_SECRET refuses everything (500) and sends nothing'
 });
 
 // The package's worker entry (the `workerd` condition) must survive bundling
-// with its initialisation. Today pkg/package.json says `"sideEffects": false`,
-// so esbuild (inside wrangler) drops worker.js and its `initSync(wasmModule)`;
-// src/worker.mjs works around it. Marked todo until the package lists its
-// entries, e.g. `"sideEffects": ["./node.js", "./worker.js"]`.
-test('wrangler keeps the package worker entry in the bundle', { todo: 'pkg sideEffects: false drops worker.js' }, () => {
+// with its initialisation: pkg/package.json lists it under `sideEffects`, so
+// esbuild (inside wrangler) keeps worker.js and its `initSync(wasmModule)`.
+test('wrangler keeps the package worker entry in the bundle', () => {
   const text = readFileSync(join(bundle, 'worker.js'), 'utf8');
   assert.ok(!/pkg\/browser\.js/.test(text), 'the browser entry must not be bundled');
   assert.ok(/\/\/ .*pkg\/worker\.js/.test(text), 'the worker entry (workerd condition) is bundled');
