@@ -13,198 +13,159 @@ use serde_json::value::RawValue;
 use crate::error::{pointer_token, Error, ErrorCode};
 use crate::json::{Field, Json, RawObj, Text};
 
-/// One trace task: `{app_id, trace_info_type, trace_info}` plus the data Dify
-/// reads from its database.
-#[derive(Deserialize, Default)]
-pub struct Envelope<'a> {
-    /// App id (or `tenant-<id>`).
-    #[serde(borrow, default)]
-    pub app_id: Field<'a>,
-    /// Python class name of the trace info.
-    #[serde(borrow, default)]
-    pub trace_info_type: Field<'a>,
-    /// The trace info; `None` when null or absent.
-    #[serde(borrow, default, deserialize_with = "object_only")]
-    pub trace_info: Option<TraceInfo<'a>>,
-    /// Node executions of a workflow run (`WorkflowNodeExecution` JSON, or DB rows).
-    #[serde(borrow, default, deserialize_with = "objects_only")]
-    pub node_executions: Option<Vec<NodeExecution<'a>>>,
-    /// `{end_user_id: {session_id}}`.
-    #[serde(borrow, default, deserialize_with = "end_users_map")]
-    pub end_users: Option<HashMap<Text<'a>, EndUser<'a>>>,
-    /// Set when the input was a bare trace_info of this type (paths then have
+/// Defines a struct of raw fields and a small hand-written reader for it: one
+/// key match and one value call per key, later duplicates winning (Python's
+/// `dict`), unknown keys skipped. Derived readers generate far more code per
+/// field, which matters for the size of the WebAssembly module.
+macro_rules! raw_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            raw { $($field:ident),* $(,)? }
+            $(other { $($ofield:ident : $oty:ty => $conv:path),* $(,)? })?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        #[allow(missing_docs)]
+        pub struct $name<'a> {
+            $(pub $field: Field<'a>,)*
+            $($(pub $ofield: $oty,)*)?
+        }
+
+        impl<'de: 'a, 'a> Deserialize<'de> for $name<'a> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V<'a>(std::marker::PhantomData<&'a ()>);
+                impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                    type Value = $name<'a>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                        let mut out = $name::default();
+                        while let Some(k) = m.next_key::<Text<'a>>()? {
+                            match k.as_str() {
+                                $(stringify!($field) => out.$field = m.next_value()?,)*
+                                $($(stringify!($ofield) => out.$ofield = $conv(m.next_value()?),)*)?
+                                _ => {
+                                    m.next_value::<IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V(std::marker::PhantomData))
+            }
+        }
+    };
+}
+
+raw_struct! {
+    /// One trace task: `{app_id, trace_info_type, trace_info}` plus the data
+    /// Dify reads from its database (`node_executions`, `end_users`), and, when
+    /// the input was a bare trace_info, its type (`bare_type`; paths then have
     /// no `/trace_info` prefix).
-    #[serde(skip)]
-    pub bare_type: Option<String>,
+    pub struct Envelope {
+        raw { app_id, trace_info_type }
+        other {
+            trace_info: Option<TraceInfo<'a>> => ObjOpt::take,
+            node_executions: Option<Vec<NodeExecution<'a>>> => ObjVec::take,
+            end_users: Option<HashMap<Text<'a>, EndUser<'a>>> => EndUsers::take,
+            bare_type: Option<String> => never,
+        }
+    }
 }
 
-/// An end-user row.
-#[derive(Deserialize, Default)]
-pub struct EndUser<'a> {
-    /// The end user's session id.
-    #[serde(borrow, default)]
-    pub session_id: Field<'a>,
+raw_struct! {
+    /// An end-user row.
+    pub struct EndUser {
+        raw { session_id }
+    }
 }
 
-/// The union of the fields of Dify's seven TraceInfo types; each mapper reads
-/// the ones of its type. Fields are raw so that a field of another type never
-/// makes a task fail; readers check types with exact paths.
-#[derive(Deserialize, Default)]
-#[allow(missing_docs)]
-pub struct TraceInfo<'a> {
-    // BaseTraceInfo
-    #[serde(borrow, default)]
-    pub message_id: Field<'a>,
-    #[serde(borrow, default, deserialize_with = "object_only")]
-    pub message_data: Option<MessageData<'a>>,
-    #[serde(borrow, default)]
-    pub inputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub outputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub start_time: Field<'a>,
-    #[serde(borrow, default)]
-    pub end_time: Field<'a>,
-    #[serde(borrow, default)]
-    pub metadata: Option<RawObj<'a>>,
-    #[serde(borrow, default)]
-    pub trace_id: Field<'a>,
-    // WorkflowTraceInfo
-    #[serde(borrow, default)]
-    pub conversation_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_app_log_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub tenant_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_elapsed_time: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_status: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_inputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_outputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub error: Field<'a>,
-    #[serde(borrow, default)]
-    pub total_tokens: Field<'a>,
-    #[serde(borrow, default)]
-    pub file_list: Field<'a>,
-    // MessageTraceInfo
-    #[serde(borrow, default)]
-    pub conversation_mode: Field<'a>,
-    #[serde(borrow, default)]
-    pub conversation_model: Field<'a>,
-    #[serde(borrow, default)]
-    pub message_tokens: Field<'a>,
-    #[serde(borrow, default)]
-    pub answer_tokens: Field<'a>,
-    #[serde(borrow, default)]
-    pub message_file_data: Field<'a>,
-    #[serde(borrow, default)]
-    pub gen_ai_server_time_to_first_token: Field<'a>,
-    // ModerationTraceInfo
-    #[serde(borrow, default)]
-    pub flagged: Field<'a>,
-    #[serde(borrow, default)]
-    pub action: Field<'a>,
-    #[serde(borrow, default)]
-    pub preset_response: Field<'a>,
-    // SuggestedQuestionTraceInfo
-    #[serde(borrow, default)]
-    pub model_provider: Field<'a>,
-    #[serde(borrow, default)]
-    pub model_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub suggested_question: Field<'a>,
-    // DatasetRetrievalTraceInfo
-    #[serde(borrow, default)]
-    pub documents: Field<'a>,
-    // ToolTraceInfo
-    #[serde(borrow, default)]
-    pub tool_name: Field<'a>,
-    #[serde(borrow, default)]
-    pub tool_inputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub tool_outputs: Field<'a>,
+raw_struct! {
+    /// The union of the fields of Dify's seven TraceInfo types; each mapper
+    /// reads the ones of its type. Fields are raw so that a field of another
+    /// type never makes a task fail; readers check types with exact paths.
+    pub struct TraceInfo {
+        raw { message_id, inputs, outputs, start_time, end_time, trace_id, conversation_id, workflow_app_log_id, tenant_id, workflow_run_id, workflow_run_elapsed_time, workflow_run_status, workflow_run_inputs, workflow_run_outputs, error, total_tokens, file_list, conversation_mode, conversation_model, message_tokens, answer_tokens, message_file_data, gen_ai_server_time_to_first_token, flagged, action, preset_response, model_provider, model_id, suggested_question, documents, tool_name, tool_inputs, tool_outputs }
+        other {
+            message_data: Option<MessageData<'a>> => ObjOpt::take,
+            metadata: Option<RawObj<'a>> => ObjOpt::take,
+        }
+    }
 }
 
-/// `Message.to_dict()`: the fields Opik's mapping reads.
-#[derive(Deserialize, Default)]
-#[allow(missing_docs)]
-pub struct MessageData<'a> {
-    #[serde(borrow, default)]
-    pub id: Field<'a>,
-    #[serde(borrow, default)]
-    pub conversation_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub model_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub inputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub query: Field<'a>,
-    #[serde(borrow, default)]
-    pub total_price: Field<'a>,
-    #[serde(borrow, default)]
-    pub answer: Field<'a>,
-    #[serde(borrow, default)]
-    pub status: Field<'a>,
-    #[serde(borrow, default)]
-    pub error: Field<'a>,
-    #[serde(borrow, default)]
-    pub message_metadata: Field<'a>,
-    #[serde(borrow, default)]
-    pub from_end_user_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub from_account_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub created_at: Field<'a>,
-    #[serde(borrow, default)]
-    pub updated_at: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_run_id: Field<'a>,
+raw_struct! {
+    /// `Message.to_dict()`: the fields Opik's mapping reads.
+    pub struct MessageData {
+        raw { id, conversation_id, model_id, inputs, query, total_price, answer, status, error, message_metadata, from_end_user_id, from_account_id, created_at, updated_at, workflow_run_id }
+    }
 }
 
-/// One node execution, in the domain shape or Dify's DB-row shape.
-#[derive(Deserialize, Default)]
-#[allow(missing_docs)]
-pub struct NodeExecution<'a> {
-    #[serde(borrow, default)]
-    pub id: Field<'a>,
-    #[serde(borrow, default)]
-    pub workflow_execution_id: Field<'a>,
-    /// DB-row name of `workflow_execution_id`.
-    #[serde(borrow, default)]
-    pub workflow_run_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub node_id: Field<'a>,
-    #[serde(borrow, default)]
-    pub node_type: Field<'a>,
-    #[serde(borrow, default)]
-    pub title: Field<'a>,
-    #[serde(borrow, default)]
-    pub inputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub process_data: Embedded<'a, ProcessData<'a>>,
-    #[serde(borrow, default)]
-    pub outputs: Field<'a>,
-    #[serde(borrow, default)]
-    pub status: Field<'a>,
-    #[serde(borrow, default)]
-    pub error: Field<'a>,
-    #[serde(borrow, default)]
-    pub elapsed_time: Field<'a>,
-    #[serde(borrow, default)]
-    pub metadata: Embedded<'a, RawObj<'a>>,
-    /// DB-row name of `metadata` (a JSON string).
-    #[serde(borrow, default)]
-    pub execution_metadata: Embedded<'a, RawObj<'a>>,
-    #[serde(borrow, default)]
-    pub created_at: Field<'a>,
-    #[serde(borrow, default)]
-    pub finished_at: Field<'a>,
+raw_struct! {
+    /// One node execution, in the domain shape or Dify's DB-row shape
+    /// (`workflow_run_id` for `workflow_execution_id`, `execution_metadata`
+    /// for `metadata`, JSON-string columns).
+    pub struct NodeExecution {
+        raw { id, workflow_execution_id, workflow_run_id, node_id, node_type, title, inputs, outputs, status, error, elapsed_time, created_at, finished_at }
+        other {
+            process_data: Embedded<'a, ProcessData<'a>> => std::convert::identity,
+            metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
+            execution_metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
+        }
+    }
+}
+
+/// `bare_type` never comes from the input.
+fn never(_: IgnoredAny) -> Option<String> {
+    None
+}
+
+/// An object, or null (a derived reader would also accept an array).
+struct ObjOpt<T>(Option<T>);
+
+impl<T> ObjOpt<T> {
+    fn take(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjOpt<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object_only(d).map(ObjOpt)
+    }
+}
+
+/// A list of objects, or null.
+struct ObjVec<T>(Option<Vec<T>>);
+
+impl<T> ObjVec<T> {
+    fn take(self) -> Option<Vec<T>> {
+        self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjVec<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        objects_only(d).map(ObjVec)
+    }
+}
+
+/// `{end_user_id: {session_id}}`, or null.
+struct EndUsers<'a>(Option<HashMap<Text<'a>, EndUser<'a>>>);
+
+impl<'a> EndUsers<'a> {
+    fn take(self) -> Option<HashMap<Text<'a>, EndUser<'a>>> {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for EndUsers<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        end_users_map(d).map(EndUsers)
+    }
 }
 
 /// Reads a value that must be a JSON object (derived struct readers would
@@ -453,36 +414,94 @@ pub fn json_error(e: &serde_json::Error, path: String) -> Error {
     Error::new(code, path, sanitize_serde_message(&msg))
 }
 
-fn pointer_of(p: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut s = String::new();
-    for seg in p.iter() {
-        match seg {
-            Segment::Seq { index } => {
-                s.push('/');
-                s.push_str(&index.to_string());
-            }
-            Segment::Map { key } => {
-                s.push('/');
-                s.push_str(&pointer_token(key));
-            }
-            Segment::Enum { variant } => {
-                s.push('/');
-                s.push_str(&pointer_token(variant));
-            }
-            Segment::Unknown => {}
+struct Frame {
+    obj: bool,
+    index: usize,
+    key: Option<(usize, usize)>,
+    in_value: bool,
+}
+
+/// The JSON pointer of the value at a serde_json error position (1-based
+/// line, column as serde_json reports them), found by rescanning the text up
+/// to that point. Only runs when there is an error.
+pub fn pointer_at(text: &str, line: usize, column: usize) -> String {
+    let b = text.as_bytes();
+    let mut start = 0usize;
+    for _ in 1..line {
+        match b[start..].iter().position(|&c| c == b'\n') {
+            Some(i) => start += i + 1,
+            None => break,
         }
     }
-    s
+    let offset = (start + column.saturating_sub(1)).min(b.len().saturating_sub(1));
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut i = 0usize;
+    while i <= offset && i < b.len() {
+        match b[i] {
+            b'"' => {
+                let end = crate::json::string_end(b, i);
+                let is_key = frames.last().is_some_and(|f| f.obj && !f.in_value);
+                if end > offset + 1 {
+                    break;
+                }
+                if is_key {
+                    if let Some(f) = frames.last_mut() {
+                        f.key = Some((i, end));
+                    }
+                }
+                i = end;
+                continue;
+            }
+            b'{' | b'[' => frames.push(Frame {
+                obj: b[i] == b'{',
+                index: 0,
+                key: None,
+                in_value: b[i] == b'[',
+            }),
+            // A closing bracket at the error position is what the parser
+            // choked on: the error is still inside that container.
+            b'}' | b']' if i < offset => {
+                frames.pop();
+            }
+            b':' => {
+                if let Some(f) = frames.last_mut() {
+                    f.in_value = true;
+                }
+            }
+            b',' => {
+                if let Some(f) = frames.last_mut() {
+                    if f.obj {
+                        f.in_value = false;
+                        f.key = None;
+                    } else {
+                        f.index += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut p = String::new();
+    for f in &frames {
+        match (f.obj, f.key) {
+            (true, Some((s, e))) if f.in_value => {
+                p.push('/');
+                p.push_str(&pointer_token(&crate::json::string_text(&text[s..e])));
+            }
+            (true, _) => break,
+            (false, _) => {
+                p.push('/');
+                p.push_str(&f.index.to_string());
+            }
+        }
+    }
+    p
 }
 
 /// Parses `text` as `T`, giving a JSON pointer to the failing value.
 pub fn parse_at<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let v: T = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| json_error(e.inner(), pointer_of(e.path())))?;
-    de.end().map_err(|e| json_error(&e, String::new()))?;
-    Ok(v)
+    serde_json::from_str(text).map_err(|e| json_error(&e, pointer_at(text, e.line(), e.column())))
 }
 
 /// The tasks of one input text.
@@ -616,4 +635,55 @@ pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Enve
 
 fn raw_kind_is_object(text: &str) -> bool {
     text.trim_start().starts_with('{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ptr(text: &str) -> String {
+        let e = serde_json::from_str::<serde_json::Value>(text)
+            .err()
+            .or_else(|| {
+                parse_at::<Envelope>(text)
+                    .err()
+                    .map(|_| serde_json::from_str::<u8>("x").unwrap_err())
+            })
+            .unwrap();
+        pointer_at(text, e.line(), e.column())
+    }
+
+    #[test]
+    fn pointers_of_syntax_errors() {
+        assert_eq!(ptr("{not json"), "");
+        assert_eq!(ptr("{\"a\": [1, 2, {\"b\": tru}]}"), "/a/2/b");
+        assert_eq!(ptr("{\"a\": {\"x/y\": [1,]}}"), "/a/x~1y/1");
+        assert_eq!(ptr("{\"a\": 1} x"), "");
+    }
+
+    #[test]
+    fn pointers_of_type_errors() {
+        let e = parse_at::<Envelope>(r#"{"node_executions": [{"id": "a"}, ["x"]]}"#)
+            .err()
+            .unwrap();
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (ErrorCode::InvalidType, "/node_executions/1")
+        );
+        let e = parse_at::<Envelope>("{\"trace_info\":\n  {\"metadata\": [1]}}")
+            .err()
+            .unwrap();
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (ErrorCode::InvalidType, "/trace_info/metadata")
+        );
+        let e = parse_at::<Envelope>(r#"{"end_users": {"u\"1": 5}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.path, "/end_users/u\"1");
+        let e = parse_at::<Envelope>(r#"{"trace_info": {"message_data": "x"}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.path, "/trace_info/message_data");
+    }
 }

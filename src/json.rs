@@ -303,7 +303,9 @@ fn raw_f64(s: &str) -> Option<f64> {
     if raw_kind(s) != Kind::Number {
         return None;
     }
-    serde_json::from_str::<f64>(s).ok()
+    // The standard library's parser is correctly rounded (serde_json's
+    // default one may be off by a unit in the last place).
+    s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// Parses raw object text into ordered entries; later duplicates replace
@@ -413,6 +415,32 @@ pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
     } else {
         Json::Obj(vec![(Cow::Borrowed(key), v)])
     }
+}
+
+/// End (exclusive) of the string starting at `i` (an opening quote): the
+/// next quote not escaped by an odd run of backslashes.
+pub(crate) fn string_end(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(off) = b[j..].iter().position(|&c| c == b'"') {
+        let q = j + off;
+        let slashes = b[j..q].iter().rev().take_while(|&&c| c == b'\\').count();
+        if slashes % 2 == 0 {
+            return q + 1;
+        }
+        j = q + 1;
+    }
+    b.len()
+}
+
+/// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
+pub(crate) fn string_text(s: &str) -> Cow<'_, str> {
+    let inner = &s[1..s.len().saturating_sub(1).max(1)];
+    if !inner.as_bytes().contains(&b'\\') {
+        return Cow::Borrowed(inner);
+    }
+    serde_json::from_str::<crate::json::Text>(s)
+        .map(|t| Cow::Owned(t.0.into_owned()))
+        .unwrap_or(Cow::Borrowed(""))
 }
 
 /// Decodes a JSON-string column (Dify's DB-row shape) into owned JSON text.

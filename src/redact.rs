@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use crate::error::pointer_token;
-use crate::json::Json;
+use crate::json::{string_end, string_text, Json};
 
 /// The replacement text.
 pub const REDACTED: &str = "[redacted]";
@@ -165,32 +165,6 @@ fn path_of(base: &dyn Fn() -> String, text: &str, frames: &[Frame]) -> String {
         }
     }
     p
-}
-
-/// End (exclusive) of the string starting at `i` (an opening quote): the
-/// next quote not escaped by an odd run of backslashes.
-fn string_end(b: &[u8], i: usize) -> usize {
-    let mut j = i + 1;
-    while let Some(off) = b[j..].iter().position(|&c| c == b'"') {
-        let q = j + off;
-        let slashes = b[j..q].iter().rev().take_while(|&&c| c == b'\\').count();
-        if slashes % 2 == 0 {
-            return q + 1;
-        }
-        j = q + 1;
-    }
-    b.len()
-}
-
-/// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
-fn string_text(s: &str) -> Cow<'_, str> {
-    let inner = &s[1..s.len().saturating_sub(1).max(1)];
-    if !inner.as_bytes().contains(&b'\\') {
-        return Cow::Borrowed(inner);
-    }
-    serde_json::from_str::<crate::json::Text>(s)
-        .map(|t| Cow::Owned(t.0.into_owned()))
-        .unwrap_or(Cow::Borrowed(""))
 }
 
 /// End (exclusive) of the value starting at `i`.

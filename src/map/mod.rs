@@ -86,6 +86,11 @@ impl<'o> Ctx<'o> {
 
     /// A path relative to the task, as seen in the caller's input.
     pub fn path(&self, p: impl PathArg) -> String {
+        self.path_dyn(&p)
+    }
+
+    /// A path relative to the task, as seen in the caller's input.
+    fn path_dyn(&self, p: &dyn PathArg) -> String {
         let p = p.build();
         let p = if self.bare {
             p.strip_prefix("/trace_info").unwrap_or(&p)
@@ -97,6 +102,11 @@ impl<'o> Ctx<'o> {
 
     /// Records a warning.
     pub fn warn(&mut self, code: WarningCode, path: impl PathArg, message: impl Into<String>) {
+        self.warn_dyn(code, &path, message.into())
+    }
+
+    /// Records a warning.
+    fn warn_dyn(&mut self, code: WarningCode, path: &dyn PathArg, message: String) {
         let path = self.path(path);
         self.warnings.push(Warning {
             code,
@@ -107,6 +117,11 @@ impl<'o> Ctx<'o> {
 
     /// Builds an error at a task-relative path.
     pub fn err(&self, code: ErrorCode, path: impl PathArg, message: impl Into<String>) -> Error {
+        self.err_dyn(code, &path, message.into())
+    }
+
+    /// Builds an error at a task-relative path.
+    fn err_dyn(&self, code: ErrorCode, path: &dyn PathArg, message: String) -> Error {
         Error::new(code, self.path(path), message)
     }
 
@@ -115,6 +130,15 @@ impl<'o> Ctx<'o> {
         &self,
         f: Field<'a>,
         path: impl PathArg,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
+        self.text_dyn(f, &path)
+    }
+
+    /// Reads an optional string field; `None` when absent or null.
+    fn text_dyn<'a>(
+        &self,
+        f: Field<'a>,
+        path: &dyn PathArg,
     ) -> Result<Option<Cow<'a, str>>, Error> {
         match f.value() {
             None => Ok(None),
@@ -140,6 +164,11 @@ impl<'o> Ctx<'o> {
 
     /// Reads an optional number field.
     pub fn number(&self, f: Field<'_>, path: impl PathArg) -> Result<Option<f64>, Error> {
+        self.number_dyn(f, &path)
+    }
+
+    /// Reads an optional number field.
+    fn number_dyn(&self, f: Field<'_>, path: &dyn PathArg) -> Result<Option<f64>, Error> {
         match f.value() {
             None => Ok(None),
             Some(r) => Json::Raw(r)
@@ -151,6 +180,11 @@ impl<'o> Ctx<'o> {
 
     /// Reads an optional datetime field (naive values take `naive_offset`).
     pub fn time(&self, f: Field<'_>, path: impl PathArg) -> Result<Option<Time>, Error> {
+        self.time_dyn(f, &path)
+    }
+
+    /// Reads an optional datetime field (naive values take `naive_offset`).
+    fn time_dyn(&self, f: Field<'_>, path: &dyn PathArg) -> Result<Option<Time>, Error> {
         match self.text(f, &path)? {
             None => Ok(None),
             Some(s) => time::parse(&s, self.opts.naive_offset)
@@ -190,19 +224,29 @@ impl<'o> Ctx<'o> {
 
     /// `uuid4_to_uuid7` with the millisecond of `t` (moved by `id_time`).
     pub fn id(&mut self, t: Time, seed: Uuid, path: impl PathArg) -> Result<Uuid, Error> {
+        self.id_dyn(t, seed, &path)
+    }
+
+    /// `uuid4_to_uuid7` with the millisecond of `t` (moved by `id_time`).
+    fn id_dyn(&mut self, t: Time, seed: Uuid, path: &dyn PathArg) -> Result<Uuid, Error> {
         let us = match self.opts.id_time {
             IdTime::Event => t.micros,
             IdTime::At(at) => at,
             IdTime::Range { at, from, to } => {
-                let span = (to - from).max(1000) as i128;
-                let e = t.micros.clamp(from, to) as i128 - from as i128;
+                // In i128 and with the ends in order: `Options` is a public
+                // struct, so a Rust caller may pass any values (the JSON
+                // options are checked).
+                let (from, to) = (i128::from(from.min(to)), i128::from(from.max(to)));
+                let span = (to - from).max(1000);
+                let e = i128::from(t.micros).clamp(from, to) - from;
                 let window = 23 * 3_600 * 1_000_000i128;
-                (at as i128 - window + e * window / span) as i64
+                let us = i128::from(at) - window + e * window / span;
+                us.clamp(i64::MIN.into(), i64::MAX.into()) as i64
             }
         };
         if self.opts.id_time == IdTime::Event && !self.window_warned {
             if let Some(now) = self.opts.now {
-                if (us - now).abs() > WINDOW_MICROS {
+                if (i128::from(us) - i128::from(now)).abs() > i128::from(WINDOW_MICROS) {
                     self.window_warned = true;
                     self.warn(
                         WarningCode::IdOutsideWindow,
