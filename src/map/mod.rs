@@ -110,7 +110,7 @@ impl<'o> Ctx<'o> {
         let path = self.path(path);
         self.warnings.push(Warning {
             code,
-            message: message.into(),
+            message,
             path,
         });
     }
@@ -185,7 +185,7 @@ impl<'o> Ctx<'o> {
 
     /// Reads an optional datetime field (naive values take `naive_offset`).
     fn time_dyn(&self, f: Field<'_>, path: &dyn PathArg) -> Result<Option<Time>, Error> {
-        match self.text(f, &path)? {
+        match self.text(f, path)? {
             None => Ok(None),
             Some(s) => time::parse(&s, self.opts.naive_offset)
                 .map(Some)
@@ -250,7 +250,7 @@ impl<'o> Ctx<'o> {
                     self.window_warned = true;
                     self.warn(
                         WarningCode::IdOutsideWindow,
-                        &path,
+                        path,
                         "an id's time is more than 24 h from now; Opik Cloud rejects such ids \
                          (set the id_time option to backfill old data)",
                     );
