@@ -654,6 +654,13 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_keep_the_last_value_like_python() {
+        let e: Envelope = parse_at(r#"{"trace_info": null, "app_id": "a", "trace_info": {"message_id": "m"}, "app_id": "b"}"#).unwrap();
+        assert!(e.trace_info.is_some());
+        assert_eq!(e.app_id.present().map(|r| r.get()), Some("\"b\""));
+    }
+
+    #[test]
     fn pointers_of_syntax_errors() {
         assert_eq!(ptr("{not json"), "");
         assert_eq!(ptr("{\"a\": [1, 2, {\"b\": tru}]}"), "/a/2/b");

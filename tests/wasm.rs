@@ -364,7 +364,9 @@ fn a_thousand_bad_inputs_then_a_good_one() {
         let _ = binding::map_each_json(b, None);
         let _ = binding::map_bytes(b.as_bytes(), None);
     }
-    assert!(thrown_count > 900, "only {thrown_count} of 1000 failed");
+    // A duplicated `trace_info` key keeps its last value, as Python's json
+    // module does, so the inputs of kind 6 map; all the others must fail.
+    assert!(thrown_count >= 850, "only {thrown_count} of 1000 failed");
     let r: MapResult = read(&binding::map_json(good, opts(REFERENCE)).unwrap());
     assert_eq!((r.traces.len(), r.spans.len()), (1, 5));
 }
