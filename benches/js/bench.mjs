@@ -1,0 +1,412 @@
+// The benchmark table: the npm package (pkg/) in Node, side by side with
+// `JSON.stringify(JSON.parse(text))` on the same bytes in the same process,
+// plus cold start, wasm memory, .wasm size, and the native figures that
+// Criterion left in target/criterion (scripts/bench.sh runs it first).
+//
+//   node benches/js/bench.mjs [--quick] [--md FILE] [--json FILE]
+//
+// Every figure is measured, never asserted: the table prints each one beside
+// its goal and marks it "ok" or "MISSED". Times are the minimum and the
+// median over repeated runs after warm-up (the machines are shared and
+// noisy); calls shorter than 2 ms are timed in batches.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { inputs as makeInputs } from './gen.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../..');
+const PKG = resolve(process.env.DIFY_OPIK_PKG ?? join(ROOT, 'pkg'));
+const NOW = '2026-03-02T09:00:00Z';
+const OPTIONS = { now: NOW };
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick') || !!process.env.BENCH_QUICK;
+const argOf = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+/** The package's API and the glue's low-level exports (same instance). */
+async function loadPackage() {
+  const api = await import(pathToFileURL(join(PKG, 'node.js')).href);
+  const glue = await import(pathToFileURL(join(PKG, 'dist/dify_opik.js')).href);
+  // The glue's initSync returns the exports of the instance it already has.
+  const exports = glue.initSync({ module: readFileSync(join(PKG, 'dist/dify_opik_bg.wasm')) });
+  return { api, glue, exports };
+}
+
+// ---------------------------------------------------------------------------
+// Children: cold start and memory run in fresh processes.
+
+if (args[0] === '--child') {
+  const what = args[1];
+  if (what === 'cold') {
+    // Script start (Node is up) → package imported → first result.
+    const t0 = performance.now();
+    const api = await import(pathToFileURL(join(PKG, 'node.js')).href);
+    const t1 = performance.now();
+    const out = api.mapJson(readFileSync(args[2], 'utf8'), OPTIONS);
+    const t2 = performance.now();
+    if (!out.startsWith('{"traces":[{')) throw new Error('cold: unexpected output');
+    process.stdout.write(JSON.stringify({ boot: t0, load: t1 - t0, first: t2 - t1, total: t2 - t0, sinceProcess: t2 }));
+  } else if (what === 'memory') {
+    const text = readFileSync(args[2], 'utf8');
+    const repeats = Number(args[3] ?? 100);
+    const { api, exports } = await loadPackage();
+    const mem = () => exports.memory.buffer.byteLength;
+    const initial = mem();
+    let out = api.mapJson(text, OPTIONS);
+    const afterOne = mem();
+    const heapOne = process.memoryUsage();
+    out = api.mapJson(text, OPTIONS);
+    const afterTwo = mem();
+    for (let i = 0; i < repeats; i++) out = api.mapJson(text, OPTIONS);
+    const afterMany = mem();
+    const outBytes = Buffer.byteLength(out);
+    process.stdout.write(
+      JSON.stringify({
+        input: Buffer.byteLength(text),
+        output: outBytes,
+        initial,
+        afterOne,
+        afterTwo,
+        afterMany,
+        repeats,
+        heapUsed: heapOne.heapUsed,
+        external: heapOne.external,
+        arrayBuffers: heapOne.arrayBuffers,
+        rss: heapOne.rss,
+      }),
+    );
+  }
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------
+// Timing.
+
+const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { min: s[0], median, runs: s.length };
+}
+
+/**
+ * Times several functions interleaved (a b c a b c …) so that load changes
+ * hit them alike. Returns {name: {min, median}} in ms per call.
+ */
+function race(fns, { runs, warm = 3, batchMs = 2 }) {
+  const names = Object.keys(fns);
+  const batch = {};
+  for (const n of names) {
+    const f = fns[n];
+    for (let i = 0; i < warm; i++) f();
+    const t = now();
+    f();
+    const one = Math.max(now() - t, 1e-4);
+    batch[n] = Math.max(1, Math.ceil(batchMs / one));
+  }
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const n of names) {
+      const f = fns[n];
+      const k = batch[n];
+      const t = now();
+      for (let i = 0; i < k; i++) f();
+      times[n].push((now() - t) / k);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, stats(times[n])]));
+}
+
+// ---------------------------------------------------------------------------
+// Native figures from Criterion's samples.
+
+function criterion(group, fn) {
+  const home = process.env.CRITERION_HOME ?? join(ROOT, 'target/criterion');
+  const f = join(home, group, fn, 'new/sample.json');
+  if (!existsSync(f)) return null;
+  const s = JSON.parse(readFileSync(f, 'utf8'));
+  return stats(s.times.map((t, i) => t / s.iters[i] / 1e6));
+}
+
+// ---------------------------------------------------------------------------
+// Formatting.
+
+const ms = (x) => (x == null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+const mib = (b) => (b / (1024 * 1024)).toFixed(1);
+const kb = (b) => (b / 1024).toFixed(1);
+const gbps = (bytes, msPerCall) => (msPerCall ? (bytes / 1e9 / (msPerCall / 1e3)).toFixed(2) : '–');
+const mark = (ok) => (ok == null ? '' : ok ? 'ok' : 'MISSED');
+
+function machine() {
+  const cpus = os.cpus();
+  let rustc = '';
+  try {
+    rustc = spawnSync('rustc', ['-V'], { encoding: 'utf8' }).stdout.trim();
+  } catch {}
+  return {
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    rustc,
+    load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+  };
+}
+
+// ---------------------------------------------------------------------------
+// --brief LEVEL WASMOPT: one table row for the opt-level comparison.
+
+if (args[0] === '--brief') {
+  const { api, glue, exports } = await loadPackage();
+  const texts = makeInputs({ sizes: [500] });
+  const wasmBytes = readFileSync(join(PKG, 'dist/dify_opik_bg.wasm'));
+  const row = [args[1], args[2], kb(wasmBytes.length), kb(gzipSync(wasmBytes, { level: 9 }).length)];
+  const runs = QUICK ? 7 : 21;
+  for (const name of ['wf-500', 'wf-500-mixed']) {
+    const text = texts[name];
+    const r = race({ mapJson: () => api.mapJson(text, OPTIONS) }, { runs, warm: 5 }).mapJson;
+    row.push(`${ms(r.min)} / ${ms(r.median)}`);
+  }
+  const bytes = new TextEncoder().encode(texts['wf-500']);
+  const oj = JSON.stringify(OPTIONS);
+  const c = race(
+    {
+      core: () => {
+        const ptr = glue.inputBuffer(bytes.length) >>> 0;
+        new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
+        return glue.runInput(0, bytes.length, oj);
+      },
+    },
+    { runs, warm: 5 },
+  ).core;
+  row.push(`${ms(c.min)} / ${ms(c.median)}`);
+  console.log(`| ${row.join(' | ')} |`);
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------
+// Main.
+
+const md = [];
+const results = {};
+const say = (line = '') => {
+  md.push(line);
+  console.log(line);
+};
+
+const m0 = machine();
+const texts = makeInputs({ sizes: [20, 50, 500, 5000] });
+const bytesOf = Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, Buffer.byteLength(v)]));
+const { api, glue, exports } = await loadPackage();
+const optionsJson = JSON.stringify(OPTIONS);
+
+// The wasm core alone: bytes already encoded, copied into the input buffer,
+// mapped, output left in wasm memory (no string conversion either way).
+const hasCore = typeof glue.inputBuffer === 'function' && typeof glue.runInput === 'function';
+function core(bytes) {
+  const ptr = glue.inputBuffer(bytes.length) >>> 0;
+  new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
+  return glue.runInput(0, bytes.length, optionsJson);
+}
+
+say(`Machine: ${m0.cpu}, ${m0.cores} cores, ${m0.memory}; ${m0.os}; Node ${m0.node}; ${m0.rustc}.`);
+say(`Run: ${m0.date}; load average at start ${m0.load}${QUICK ? '; QUICK run (fewer repetitions)' : ''}.`);
+say();
+
+// 1. Speed in Node, against JSON.stringify(JSON.parse(text)).
+const SPEED = ['message', 'wf-20', 'wf-500', 'wf-500-mixed', 'wf-5000', 'wf-5000-mixed'];
+say('### Speed in Node (ms per call: min / median)');
+say();
+say('| input | bytes | baseline `JSON.stringify(JSON.parse)` | `mapJson` | ratio (median) | `map` | ratio (median) | `mapBytes` | wasm core only | boundary share of `mapJson` |');
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const name of SPEED) {
+  const text = texts[name];
+  const bytes = new TextEncoder().encode(text);
+  const big = bytes.length > 4e6;
+  const runs = QUICK ? (big ? 3 : 7) : big ? 9 : name === 'message' ? 40 : 21;
+  const fns = {
+    base: () => JSON.stringify(JSON.parse(text)),
+    mapJson: () => api.mapJson(text, OPTIONS),
+    map: () => api.map(text, OPTIONS),
+    mapBytes: () => api.mapBytes(bytes, OPTIONS),
+  };
+  if (hasCore) fns.core = () => core(bytes);
+  const r = race(fns, { runs, warm: big ? 2 : 5 });
+  results[name] = { bytes: bytes.length, ...r };
+  const ratio = (x) => (x.median / r.base.median).toFixed(2);
+  const boundary = r.core ? `${Math.max(0, (100 * (r.mapJson.median - r.core.median)) / r.mapJson.median).toFixed(0)} %` : '–';
+  say(
+    `| ${name} | ${bytes.length} | ${ms(r.base.min)} / ${ms(r.base.median)} | ${ms(r.mapJson.min)} / ${ms(r.mapJson.median)} | ${ratio(r.mapJson)} | ${ms(r.map.min)} / ${ms(r.map.median)} | ${ratio(r.map)} | ${ms(r.mapBytes.min)} / ${ms(r.mapBytes.median)} | ${r.core ? `${ms(r.core.min)} / ${ms(r.core.median)}` : '–'} | ${boundary} |`,
+  );
+}
+say();
+
+// 2. Native (Criterion).
+say('### Native Rust (Criterion; ms per call: min / median; GB/s at the median)');
+say();
+say('| input | bytes | parse | `map` (parse + map) | `map_json` (+ serialise) | `map_json` reference profile | `map` GB/s | where `map_json` goes: parse / map / serialise |');
+say('|---|---:|---:|---:|---:|---:|---:|---|');
+let nativeSeen = false;
+for (const name of ['message', 'wf-20', 'wf-50', 'wf-500', 'wf-500-mixed', 'wf-5000', 'wf-5000-mixed']) {
+  const p = criterion(name, 'parse');
+  const m = criterion(name, 'map');
+  const j = criterion(name, 'map_json');
+  const rf = criterion(name, 'map_json_reference');
+  if (!m) continue;
+  nativeSeen = true;
+  results[`native:${name}`] = { parse: p, map: m, map_json: j, reference: rf };
+  const b = bytesOf[name];
+  const split =
+    p && j
+      ? [p.median, m.median - p.median, j.median - m.median].map((x) => `${Math.max(0, (100 * x) / j.median).toFixed(0)} %`).join(' / ')
+      : '–';
+  say(
+    `| ${name} | ${b} | ${p ? `${ms(p.min)} / ${ms(p.median)}` : '–'} | ${ms(m.min)} / ${ms(m.median)} | ${j ? `${ms(j.min)} / ${ms(j.median)}` : '–'} | ${rf ? `${ms(rf.min)} / ${ms(rf.median)}` : '–'} | ${gbps(b, m.median)} | ${split} |`,
+  );
+}
+if (!nativeSeen) say('| (no Criterion samples: run `scripts/bench.sh`, which runs `cargo bench` first) | | | | | | | |');
+say();
+const memFile = join(ROOT, 'target/bench/native-memory.json');
+if (existsSync(memFile)) {
+  const nm = JSON.parse(readFileSync(memFile, 'utf8'));
+  results.nativeMemory = nm;
+  say('Native heap at its peak, above the input text (× input size): what the mapping itself needs.');
+  say();
+  say('| input | input MiB | output MiB | parse | `map` | `map_json` |');
+  say('|---|---:|---:|---:|---:|---:|');
+  for (const [name, m] of Object.entries(nm)) {
+    const x = (b) => `${(b / m.input).toFixed(2)}×`;
+    say(`| ${name} | ${mib(m.input)} | ${mib(m.output)} | ${x(m.parse)} | ${x(m.map)} | ${x(m.map_json)} |`);
+  }
+  say();
+}
+
+// 3. Cold start.
+const coldRuns = QUICK ? 5 : 15;
+const cold = [];
+const msgFile = join(ROOT, 'target/bench-data/message.json');
+mkdirSync(dirname(msgFile), { recursive: true });
+writeFileSync(msgFile, texts.message);
+for (let i = 0; i < coldRuns; i++) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', 'cold', msgFile], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cold start child failed: ${r.stderr}`);
+  cold.push(JSON.parse(r.stdout));
+}
+const coldStats = Object.fromEntries(['boot', 'load', 'first', 'total', 'sinceProcess'].map((k) => [k, stats(cold.map((c) => c[k]))]));
+results.cold = coldStats;
+
+// 4. Memory, in fresh processes.
+const memory = {};
+for (const name of ['wf-500', 'wf-5000']) {
+  const f = join(ROOT, `target/bench-data/${name}.json`);
+  writeFileSync(f, texts[name]);
+  const repeats = QUICK ? 10 : 100;
+  // --max-old-space-size=128: the JS heap of a 128 MB worker (the wasm
+  // memory is outside it and is counted separately below).
+  const r = spawnSync(process.execPath, ['--max-old-space-size=128', fileURLToPath(import.meta.url), '--child', 'memory', f, String(repeats)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  memory[name] = r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') };
+}
+results.memory = memory;
+
+// 5. Size.
+const wasmFile = join(PKG, 'dist/dify_opik_bg.wasm');
+const wasmBytes = readFileSync(wasmFile);
+const gz = gzipSync(wasmBytes, { level: 9 }).length;
+results.size = { raw: wasmBytes.length, gzip: gz };
+
+// 6. The goals.
+say('### Goals');
+say();
+say('| goal | measured | |');
+say('|---|---|---|');
+for (const name of ['wf-500', 'wf-500-mixed']) {
+  const r = results[name];
+  const x = r.mapJson.median / r.base.median;
+  say(`| \`mapJson\` ≤ 0.6× \`JSON.stringify(JSON.parse)\`, ${name} | ${x.toFixed(2)}× (min ${(r.mapJson.min / r.base.min).toFixed(2)}×) | ${mark(x <= 0.6)} |`);
+  const y = r.map.median / r.base.median;
+  say(`| \`map\` ≤ 1.2×, ${name} | ${y.toFixed(2)}× (min ${(r.map.min / r.base.min).toFixed(2)}×) | ${mark(y <= 1.2)} |`);
+}
+const nat = results['native:wf-500'];
+if (nat) {
+  const g = bytesOf['wf-500'] / 1e9 / (nat.map.median / 1e3);
+  const gmin = bytesOf['wf-500'] / 1e9 / (nat.map.min / 1e3);
+  say(`| native \`map\` ≥ 1 GB/s, wf-500 | ${g.toFixed(2)} GB/s (best ${gmin.toFixed(2)}) | ${mark(g >= 1)} |`);
+}
+say(
+  `| cold start ≤ 15 ms: import + instantiate + map a message, from script start | ${ms(coldStats.total.median)} ms median, ${ms(coldStats.total.min)} min (import ${ms(coldStats.load.median)}, first map ${ms(coldStats.first.median)}); Node itself took ${ms(coldStats.boot.median)} ms to reach the script | ${mark(coldStats.total.median <= 15)} |`,
+);
+for (const name of ['wf-500', 'wf-5000']) {
+  const m = memory[name];
+  if (m.failed) {
+    say(`| memory, ${name} | child failed: ${m.failed} | MISSED |`);
+    continue;
+  }
+  // Linear memory only grows, so its size after the calls is the peak.
+  const peak = m.afterMany / m.input;
+  say(
+    `| peak wasm memory ≤ 4× input, ${name} | ${mib(m.afterMany)} MiB for ${mib(m.input)} MiB = ${peak.toFixed(2)}× (first call ${(m.afterOne / m.input).toFixed(2)}×; at load ${mib(m.initial)} MiB) | ${mark(peak <= 4)} |`,
+  );
+  say(
+    `| no growth over ${m.repeats} repeated calls, ${name} | after call 1: ${mib(m.afterOne)} MiB, call 2: ${mib(m.afterTwo)} MiB, call ${m.repeats + 2}: ${mib(m.afterMany)} MiB | ${mark(m.afterMany === m.afterOne) || ''}${m.afterMany !== m.afterOne && m.afterMany === m.afterTwo ? ' (grows once, then flat)' : ''} |`,
+  );
+}
+const big = memory['wf-5000'];
+if (big && !big.failed) {
+  const first = big.afterOne + big.heapUsed;
+  const steady = big.afterMany + big.heapUsed;
+  say(
+    `| 5,000-node (${mib(big.input)} MiB) maps inside a 128 MiB worker | JS heap ${mib(big.heapUsed)} MiB (input and output strings; run under \`--max-old-space-size=128\`) + wasm: first call ${mib(first)} MiB in all, later calls ${mib(steady)} MiB | ${steady <= 128 * 2 ** 20 ? 'ok' : first <= 128 * 2 ** 20 ? 'first call only' : 'MISSED'} |`,
+  );
+}
+say(`| gzipped \`.wasm\` ≤ 150 KB (stretch 100 KB) | ${kb(gz)} KiB gzip -9 (${kb(wasmBytes.length)} KiB raw) | ${gz <= 100 * 1024 ? 'ok (stretch too)' : mark(gz <= 150 * 1024)} |`);
+const per = (name, key) => {
+  const r = name.startsWith('native:') ? results[name]?.[key] : results[name]?.[key];
+  return r ? r.median / bytesOf[name.replace('native:', '')] : null;
+};
+const n50 = per('native:wf-50', 'map');
+const n5000 = per('native:wf-5000', 'map');
+if (n50 && n5000) {
+  const n500 = per('native:wf-500', 'map');
+  say(
+    `| linear scaling, native \`map\`, 50 → 500 → 5,000 nodes (time per byte, relative to 50) | 1 : ${(n500 / n50).toFixed(2)} : ${(n5000 / n50).toFixed(2)} | ${mark(n5000 / n50 <= 1.5)} |`,
+  );
+}
+say();
+
+say('Linear scaling in Node (`mapJson`, ms per call at the median, and per MB):');
+say();
+const scaleRuns = QUICK ? 3 : 7;
+const scale = {};
+for (const name of ['wf-50', 'wf-500', 'wf-5000']) {
+  const text = texts[name];
+  scale[name] = race({ mapJson: () => api.mapJson(text, OPTIONS) }, { runs: name === 'wf-5000' ? scaleRuns : scaleRuns * 3, warm: 2 }).mapJson;
+}
+results.scale = scale;
+say('| nodes | bytes | `mapJson` ms | ms per MB |');
+say('|---:|---:|---:|---:|');
+for (const name of ['wf-50', 'wf-500', 'wf-5000']) {
+  say(`| ${name.slice(3)} | ${bytesOf[name]} | ${ms(scale[name].median)} | ${ms(scale[name].median / (bytesOf[name] / 1e6))} |`);
+}
+say();
+say(`Load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+
+const mdOut = argOf('--md');
+if (mdOut) writeFileSync(mdOut, md.join('\n') + '\n');
+const jsonOut = argOf('--json');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine: m0, quick: QUICK, results }, null, 1));

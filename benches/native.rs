@@ -1,0 +1,201 @@
+//! Native figures (Criterion): for each generated input, the time to parse
+//! the trace tasks (`parse`), to parse and map them into Opik objects
+//! (`map`), and to do that and write the JSON text (`map_json`, both
+//! profiles). The differences give where the time goes: map = map − parse,
+//! serialise = map_json − map.
+//!
+//! The inputs come from `benches/js/gen.mjs` (the same bytes the JS benchmark
+//! uses); they are generated into `target/bench-data` when missing.
+//! `scripts/bench.sh` runs this and reads the samples Criterion writes
+//! under `target/criterion/` for the table in BENCHMARKS.md.
+//!
+//! Before timing, each input is mapped once under a counting allocator: the
+//! peak heap of each stage goes to `target/bench/native-memory.json` (the
+//! table's "where the memory goes").
+//!
+//! `BENCH_QUICK=1` shortens every measurement (for a smoke run).
+
+#[cfg(not(target_arch = "wasm32"))]
+mod counting {
+    //! A global allocator that counts live bytes and their peak.
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    pub struct Counting;
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    fn grow(n: usize) {
+        let live = LIVE.fetch_add(n, Relaxed) + n;
+        PEAK.fetch_max(live, Relaxed);
+    }
+
+    // SAFETY: every call is passed on to the system allocator unchanged; the
+    // counters only observe sizes.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            grow(l.size());
+            // SAFETY: same layout as given.
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            LIVE.fetch_sub(l.size(), Relaxed);
+            // SAFETY: `p` came from `alloc` with this layout.
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            if new > l.size() {
+                grow(new - l.size());
+            } else {
+                LIVE.fetch_sub(l.size() - new, Relaxed);
+            }
+            // SAFETY: `p` came from `alloc` with layout `l`.
+            unsafe { System.realloc(p, l, new) }
+        }
+    }
+
+    /// Runs `f` and returns its result and the peak of live bytes above
+    /// what was live when it started.
+    pub fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let base = LIVE.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let out = f();
+        (out, PEAK.load(Relaxed).saturating_sub(base))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::hint::black_box;
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::time::Duration;
+
+    use criterion::{Criterion, Throughput};
+    use dify_opik::{input, Options, Profile};
+
+    /// A fixed `now` (2026-03-02T09:00:00Z), so that runs are comparable.
+    const NOW: i64 = 1_772_442_000_000_000;
+
+    /// The inputs measured, in table order.
+    pub const INPUTS: &[&str] = &[
+        "message",
+        "wf-20",
+        "wf-50",
+        "wf-500",
+        "wf-500-mixed",
+        "wf-5000",
+        "wf-5000-mixed",
+    ];
+
+    fn data_dir() -> PathBuf {
+        match std::env::var_os("DIFY_OPIK_BENCH_DATA") {
+            Some(d) => PathBuf::from(d),
+            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+        }
+    }
+
+    fn load(name: &str) -> String {
+        let dir = data_dir();
+        let file = dir.join(format!("{name}.json"));
+        if !file.exists() {
+            let gen = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/js/gen.mjs");
+            let ok = Command::new("node")
+                .arg(gen)
+                .arg(&dir)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(
+                ok,
+                "could not generate the inputs with node benches/js/gen.mjs"
+            );
+        }
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()))
+    }
+
+    fn opts(profile: Profile) -> Options {
+        Options {
+            profile,
+            now: Some(NOW),
+            ..Default::default()
+        }
+    }
+
+    /// Peak heap above the input, in bytes, of parse, map and map_json.
+    fn memory(text: &str, o: &Options) -> String {
+        let (_, parse) =
+            super::counting::peak(|| input::parse_tasks(text, None, usize::MAX).is_ok());
+        let (_, map) = super::counting::peak(|| dify_opik::map(text, o).is_ok());
+        let (out, map_json) =
+            super::counting::peak(|| dify_opik::map_json(text, o).map(|s| s.len()));
+        format!(
+            "{{\"input\":{},\"output\":{},\"parse\":{parse},\"map\":{map},\"map_json\":{map_json}}}",
+            text.len(),
+            out.unwrap_or(0)
+        )
+    }
+
+    pub fn benches(c: &mut Criterion) {
+        let quick = std::env::var_os("BENCH_QUICK").is_some();
+        let linked = opts(Profile::Linked);
+        let reference = opts(Profile::Reference);
+        let mut mem = Vec::new();
+        for name in INPUTS {
+            let text = load(name);
+            // Fail loudly rather than time an error path.
+            if let Err(e) = dify_opik::map(&text, &linked) {
+                panic!("{name} does not map: {e:?}");
+            }
+            mem.push(format!("\"{name}\":{}", memory(&text, &linked)));
+        }
+        let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+        let _ = std::fs::create_dir_all(&out);
+        let _ = std::fs::write(
+            out.join("native-memory.json"),
+            format!("{{{}}}\n", mem.join(",")),
+        );
+        for name in INPUTS {
+            let text = load(name);
+            let big = text.len() > 4_000_000;
+            let mut g = c.benchmark_group(*name);
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.sample_size(if big { 15 } else { 30 });
+            g.warm_up_time(Duration::from_millis(if quick { 200 } else { 800 }));
+            g.measurement_time(Duration::from_millis(match (quick, big) {
+                (true, _) => 500,
+                (false, true) => 4000,
+                (false, false) => 2000,
+            }));
+            g.bench_function("parse", |b| {
+                b.iter(|| {
+                    input::parse_tasks(black_box(&text), None, usize::MAX).map(|t| t.items.len())
+                })
+            });
+            g.bench_function("map", |b| {
+                b.iter(|| dify_opik::map(black_box(&text), &linked).map(|r| r.spans.len()))
+            });
+            g.bench_function("map_json", |b| {
+                b.iter(|| dify_opik::map_json(black_box(&text), &linked).map(|s| s.len()))
+            });
+            g.bench_function("map_json_reference", |b| {
+                b.iter(|| dify_opik::map_json(black_box(&text), &reference).map(|s| s.len()))
+            });
+            g.finish();
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_group!(benches, native::benches);
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(benches);
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The benchmark table of BENCHMARKS.md (`make bench`):
+#   1. generates the inputs (benches/js/gen.mjs → target/bench-data);
+#   2. native figures with Criterion (`cargo bench --bench native`);
+#   3. builds the npm package (scripts/build-pkg.sh, size budget not enforced
+#      here: the table reports the size);
+#   4. the package in Node, side by side with JSON.stringify(JSON.parse),
+#      cold start, memory and size (benches/js/bench.mjs), printed as a table
+#      and kept in target/bench/table.md and results.json.
+#
+#   scripts/bench.sh             the full run (about 10 minutes)
+#   scripts/bench.sh --quick     fewer repetitions (a smoke run, ~3 minutes)
+#   scripts/bench.sh --write     also replaces the table in BENCHMARKS.md
+#   scripts/bench.sh --opt-levels
+#                                builds the .wasm at opt-level 3, "s" and "z"
+#                                and compares size and speed (~5 minutes more)
+#
+# Nothing here asserts a figure: goals are printed beside what was measured.
+# The machines are shared: other work running at the same time shows up as
+# noise (the table prints the load average at both ends).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=0
+WRITE=0
+OPT_LEVELS=0
+for a in "$@"; do
+  case "$a" in
+    --quick) QUICK=1 ;;
+    --write) WRITE=1 ;;
+    --opt-levels) OPT_LEVELS=1 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--write] [--opt-levels]" >&2; exit 2 ;;
+  esac
+done
+[ -n "${BENCH_QUICK:-}" ] && QUICK=1
+
+OUT=target/bench
+mkdir -p "$OUT" target/bench-data
+
+echo "== inputs" >&2
+node benches/js/gen.mjs target/bench-data >&2
+
+echo "== native (Criterion): full log in $OUT/criterion.txt" >&2
+if [ $QUICK = 1 ]; then export BENCH_QUICK=1; fi
+# A target dir of its own, with panic=unwind: Criterion's harness needs
+# unwinding, and with the release profile's panic=abort cargo would build the
+# library twice into one file name (cargo issue 6313) and the link can fail.
+export CRITERION_HOME="$PWD/target/criterion"
+CARGO_TARGET_DIR=target/bench-build CARGO_PROFILE_RELEASE_PANIC=unwind \
+  cargo bench --bench native -- --noplot >"$OUT/criterion.txt" 2>&1 || {
+  tail -n 30 "$OUT/criterion.txt" >&2
+  exit 1
+}
+# Criterion's own summary lines: name, time [low median high], throughput.
+awk '/^[a-z0-9-]+\/[a-z_]+ *(time:)?/ { name = $1 } /time:/ { print name, $0 } /thrpt:/ { print "    ", $0 }' "$OUT/criterion.txt" |
+  sed 's/  */ /g' >&2
+
+echo "== npm package (scripts/build-pkg.sh)" >&2
+WASM_GZIP_BUDGET=1000000000 scripts/build-pkg.sh >&2
+
+echo "== Node" >&2
+JS_ARGS=(--md "$OUT/table.md" --json "$OUT/results.json")
+[ $QUICK = 1 ] && JS_ARGS+=(--quick)
+node benches/js/bench.mjs "${JS_ARGS[@]}"
+
+if [ $OPT_LEVELS = 1 ]; then
+  echo "== opt-level comparison" >&2
+  PATH="$(scripts/tools.sh path):$PATH"
+  {
+    echo
+    echo "### opt-level of the wasm build (wasm-opt at the matching level)"
+    echo
+    echo '| opt-level | wasm-opt | raw KiB | gzip KiB | `mapJson` wf-500 ms (min / median) | wf-500-mixed | wasm core wf-500 |'
+    echo '|---|---|---:|---:|---:|---:|---:|'
+  } >"$OUT/opt-levels.md"
+  for lvl in 3 s z; do
+    case $lvl in 3) wopt=-O3 ;; s) wopt=-Os ;; z) wopt=-Oz ;; esac
+    dir="target/opt-$lvl"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=$lvl CARGO_TARGET_DIR="$dir" \
+      cargo build --release --lib --target wasm32-unknown-unknown >&2
+    rm -rf "$dir/pkg"
+    mkdir -p "$dir/pkg/dist"
+    cp -r pkg/package.json pkg/node.js pkg/lib "$dir/pkg/"
+    wasm-bindgen --target web --out-dir "$dir/pkg/dist" --out-name dify_opik \
+      "$dir/wasm32-unknown-unknown/release/dify_opik.wasm"
+    pkg/node_modules/.bin/wasm-opt "$wopt" "$dir/pkg/dist/dify_opik_bg.wasm" -o "$dir/pkg/dist/opt.wasm"
+    mv "$dir/pkg/dist/opt.wasm" "$dir/pkg/dist/dify_opik_bg.wasm"
+    DIFY_OPIK_PKG="$dir/pkg" node benches/js/bench.mjs --brief "$lvl" "$wopt" >>"$OUT/opt-levels.md"
+  done
+  cat "$OUT/opt-levels.md"
+  cat "$OUT/opt-levels.md" >>"$OUT/table.md"
+fi
+
+if [ $WRITE = 1 ]; then
+  node -e '
+    const fs = require("fs");
+    const doc = fs.readFileSync("BENCHMARKS.md", "utf8");
+    const table = fs.readFileSync(process.argv[1], "utf8");
+    const a = "<!-- bench:begin -->", b = "<!-- bench:end -->";
+    const i = doc.indexOf(a), j = doc.indexOf(b);
+    if (i < 0 || j < i) { console.error("BENCHMARKS.md has no bench markers"); process.exit(1); }
+    fs.writeFileSync("BENCHMARKS.md", doc.slice(0, i + a.length) + "\n" + table + doc.slice(j));
+  ' "$OUT/table.md"
+  echo "== BENCHMARKS.md updated" >&2
+fi
