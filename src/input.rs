@@ -439,7 +439,7 @@ pub fn pointer_at(text: &str, line: usize, column: usize) -> String {
     while i <= offset && i < b.len() {
         match b[i] {
             b'"' => {
-                let end = crate::json::string_end(b, i);
+                let end = crate::scan::string_end(b, i);
                 let is_key = frames.last().is_some_and(|f| f.obj && !f.in_value);
                 if end > offset + 1 {
                     break;

@@ -318,11 +318,18 @@ pub fn parse_obj(s: &str) -> Option<Obj<'_>> {
 }
 
 fn raw_get<'s>(s: &'s str, key: &str) -> Option<Json<'s>> {
-    let obj = parse_obj(s)?;
-    obj.into_iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+    if raw_kind(s) != Kind::Object {
+        return None;
+    }
+    // The text was validated when it was parsed: find the member by its
+    // structure alone (the last occurrence wins, as in Python) and parse
+    // only that value.
+    let (_, (v0, v1)) = crate::scan::members(s)
+        .filter(|&((k0, k1), _)| crate::scan::key_is(&s[k0..k1], key))
+        .last()?;
+    serde_json::from_str::<&RawValue>(&s[v0..v1])
+        .ok()
+        .map(Json::Raw)
 }
 
 /// Finds a key in an ordered object.
@@ -415,21 +422,6 @@ pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
     } else {
         Json::Obj(vec![(Cow::Borrowed(key), v)])
     }
-}
-
-/// End (exclusive) of the string starting at `i` (an opening quote): the
-/// next quote not escaped by an odd run of backslashes.
-pub(crate) fn string_end(b: &[u8], i: usize) -> usize {
-    let mut j = i + 1;
-    while let Some(off) = b[j..].iter().position(|&c| c == b'"') {
-        let q = j + off;
-        let slashes = b[j..q].iter().rev().take_while(|&&c| c == b'\\').count();
-        if slashes % 2 == 0 {
-            return q + 1;
-        }
-        j = q + 1;
-    }
-    b.len()
 }
 
 /// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.

@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use crate::error::pointer_token;
-use crate::json::{string_end, string_text, Json};
+use crate::json::{string_text, Json};
+use crate::scan::{skip_ws, string_end, value_end};
 
 /// The replacement text.
 pub const REDACTED: &str = "[redacted]";
@@ -33,6 +34,11 @@ impl Tally {
 /// Whether a key names a credential: matched whole, case-insensitively, with
 /// `-` and `_` alike.
 pub fn is_credential(key: &str) -> bool {
+    is_credential_bytes(key.as_bytes())
+}
+
+/// [`is_credential`] on the bytes of a key.
+fn is_credential_bytes(k: &[u8]) -> bool {
     const KEYS: [&str; 15] = [
         "authorization",
         "proxy_authorization",
@@ -50,7 +56,6 @@ pub fn is_credential(key: &str) -> bool {
         "set_cookie",
         "private_key",
     ];
-    let k = key.as_bytes();
     if !(5..=19).contains(&k.len()) {
         return false;
     }
@@ -83,61 +88,66 @@ pub fn strip_signed(s: &str) -> Option<String> {
 /// Redacts one output field in place; `path` names it for the tally.
 pub fn value(v: &mut Option<Json<'_>>, path: &dyn Fn() -> String, tally: &mut Tally) {
     if let Some(j) = v {
-        let mut trail: Vec<String> = Vec::new();
-        walk(j, path, &mut trail, tally);
+        walk(j, &Trail::Root(path), tally);
     }
 }
 
-fn joined(base: &dyn Fn() -> String, trail: &[String]) -> String {
-    let mut p = base();
-    for t in trail {
-        p.push('/');
-        p.push_str(t);
-    }
-    p
+/// Where a value sits below the redacted field: a chain of steps kept on the
+/// stack, turned into a pointer only when something is redacted.
+enum Trail<'t> {
+    Root(&'t dyn Fn() -> String),
+    Key(&'t Trail<'t>, &'t str),
+    Index(&'t Trail<'t>, usize),
 }
 
-fn walk(j: &mut Json<'_>, base: &dyn Fn() -> String, trail: &mut Vec<String>, tally: &mut Tally) {
+impl Trail<'_> {
+    fn path(&self) -> String {
+        match self {
+            Trail::Root(base) => base(),
+            Trail::Key(up, k) => format!("{}/{}", up.path(), pointer_token(k)),
+            Trail::Index(up, i) => format!("{}/{i}", up.path()),
+        }
+    }
+}
+
+fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
     match j {
         Json::Obj(o) => {
             for (k, v) in o.iter_mut() {
+                let k: &str = k;
                 if is_credential(k) {
                     if v.truthy() && v.as_str().as_deref() != Some(REDACTED) {
                         *v = Json::str(REDACTED);
-                        tally.hit(|| format!("{}/{}", joined(base, trail), pointer_token(k)));
+                        tally.hit(|| Trail::Key(trail, k).path());
                     }
                 } else if !matches!(
                     v,
                     Json::Null | Json::Bool(_) | Json::Int(_) | Json::Float(_)
                 ) {
-                    trail.push(pointer_token(k));
-                    walk(v, base, trail, tally);
-                    trail.pop();
+                    walk(v, &Trail::Key(trail, k), tally);
                 }
             }
         }
         Json::Arr(a) => {
             for (i, v) in a.iter_mut().enumerate() {
-                trail.push(i.to_string());
-                walk(v, base, trail, tally);
-                trail.pop();
+                walk(v, &Trail::Index(trail, i), tally);
             }
         }
         Json::Str(s) => {
             if let Some(clean) = strip_signed(s) {
                 *s = Cow::Owned(clean);
-                tally.hit(|| joined(base, trail));
+                tally.hit(|| trail.path());
             }
         }
         Json::Raw(r) => {
-            if let Some(new) = redact_raw(r.get(), &|| joined(base, trail), tally) {
+            if let Some(new) = redact_raw(r.get(), &|| trail.path(), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
                     *j = Json::RawOwned(b);
                 }
             }
         }
         Json::RawOwned(r) => {
-            if let Some(new) = redact_raw(r.get(), &|| joined(base, trail), tally) {
+            if let Some(new) = redact_raw(r.get(), &|| trail.path(), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
                     *r = b;
                 }
@@ -167,46 +177,25 @@ fn path_of(base: &dyn Fn() -> String, text: &str, frames: &[Frame]) -> String {
     p
 }
 
-/// End (exclusive) of the value starting at `i`.
-fn value_end(b: &[u8], mut i: usize) -> usize {
-    match b.get(i) {
-        Some(b'"') => string_end(b, i),
-        Some(b'{') | Some(b'[') => {
-            let mut depth = 0usize;
-            while i < b.len() {
-                match b[i] {
-                    b'"' => {
-                        i = string_end(b, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            b.len()
-        }
-        _ => {
-            while i < b.len() && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-            {
-                i += 1;
-            }
-            i
-        }
-    }
+/// Whether a JSON string body (raw bytes between the quotes) may decode to a
+/// signed URL: it has a `?` (or an escaped one) with a `=` (or an escape)
+/// somewhere after it. A cheap filter; [`strip_signed`] decides.
+fn may_be_signed(body: &[u8]) -> bool {
+    find_char(body, b'?').is_some_and(|q| find_char(&body[q + 1..], b'=').is_some())
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-        i += 1;
-    }
-    i
+/// The first position in a JSON string body of the ASCII character `c`,
+/// written plainly or as a `\u00XX` escape (a false hit on an escaped
+/// backslash followed by `u00XX` is harmless here: callers only filter).
+fn find_char(body: &[u8], c: u8) -> Option<usize> {
+    let plain = memchr::memchr(c, body);
+    let hex = |n: u8| b"0123456789abcdef"[usize::from(n & 15)];
+    let (hi, lo) = (hex(c >> 4), hex(c));
+    let escaped = memchr::memchr_iter(b'\\', &body[..plain.unwrap_or(body.len())]).find(|&e| {
+        body.get(e + 1..e + 6)
+            .is_some_and(|u| u[..3] == *b"u00" && u[3] == hi && u[4].eq_ignore_ascii_case(&lo))
+    });
+    escaped.or(plain)
 }
 
 /// Redacts valid JSON text; `None` when nothing changed. Iterative, so any
@@ -262,17 +251,17 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
             }
             b'"' => {
                 let end = string_end(b, i);
-                if !expect_key && !b[i..end].contains(&b'?') {
-                    i = end;
-                    continue;
-                }
-                let s = string_text(&text[i..end]);
+                let body = &b[i + 1..end.saturating_sub(1).max(i + 1)];
                 if expect_key {
                     expect_key = false;
-                    let credential = is_credential(&s);
                     if let Some(f) = frames.last_mut() {
                         f.key = (i, end);
                     }
+                    let credential = if memchr::memchr(b'\\', body).is_none() {
+                        is_credential_bytes(body)
+                    } else {
+                        is_credential(&string_text(&text[i..end]))
+                    };
                     if credential {
                         let mut v = skip_ws(b, end);
                         if b.get(v) == Some(&b':') {
@@ -287,13 +276,16 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                         i = ve;
                         continue;
                     }
-                } else if let Some(clean) = strip_signed(&s) {
-                    let enc = serde_json::to_string(&clean).unwrap_or_default();
-                    replace(&mut out, &mut copied, i, end, &enc);
-                    tally.hit(|| path_of(base, text, &frames));
+                } else if may_be_signed(body) {
+                    if let Some(clean) = strip_signed(&string_text(&text[i..end])) {
+                        let enc = serde_json::to_string(&clean).unwrap_or_default();
+                        replace(&mut out, &mut copied, i, end, &enc);
+                        tally.hit(|| path_of(base, text, &frames));
+                    }
                 }
                 i = end;
             }
+            // Numbers, literals, whitespace and colons: nothing to see.
             _ => i += 1,
         }
     }
@@ -364,6 +356,41 @@ mod tests {
         );
         assert_eq!(t.count, 2);
         assert_eq!(t.first.as_deref(), Some("/x/0"));
+    }
+
+    #[test]
+    fn signed_urls_are_found_when_their_marks_are_escaped() {
+        // `?` and `=` written as \u escapes decode to the same URL.
+        let (out, t) =
+            red(r#"["http://h/f\u003Ftimestamp=1&sign\u003dabc", "http://h/x?token=t"]"#);
+        assert_eq!(out, r#"["http://h/f", "http://h/x"]"#);
+        assert_eq!(t.count, 2);
+        // A question in prose, escapes and all, is not a URL query.
+        let mut t = Tally::default();
+        let prose = r#"{"q":"What is it?\nWhy?\tBecause \u003c3","a":"x=1? no"}"#;
+        assert!(redact_raw(prose, &String::new, &mut t).is_none());
+        assert_eq!(t.count, 0);
+    }
+
+    #[test]
+    fn paths_name_the_first_redaction_inside_built_objects() {
+        let inner = RawValue::from_string(r#"{"h":{"Cookie":"c"}}"#.to_owned()).unwrap();
+        let mut v = Some(Json::Obj(vec![
+            (
+                Cow::Borrowed("a/b"),
+                Json::Arr(vec![Json::Null, Json::RawOwned(inner)]),
+            ),
+            (Cow::Borrowed("token"), Json::str("t")),
+        ]));
+        let mut t = Tally::default();
+        value(&mut v, &|| "/spans/3/input".to_owned(), &mut t);
+        assert_eq!(t.count, 2);
+        assert_eq!(t.first.as_deref(), Some("/spans/3/input/a~1b/1/h/Cookie"));
+        let out = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            out,
+            r#"{"a/b":[null,{"h":{"Cookie":"[redacted]"}}],"token":"[redacted]"}"#
+        );
     }
 
     #[test]
