@@ -434,6 +434,14 @@ pub fn pointer_at(text: &str, line: usize, column: usize) -> String {
         }
     }
     let offset = (start + column.saturating_sub(1)).min(b.len().saturating_sub(1));
+    pointer_at_offset(text, offset)
+}
+
+/// The JSON pointer of the value that contains byte `offset` of `text`: the
+/// containers open at that byte, with their keys and indices (a key or value
+/// starting exactly there is not included).
+pub fn pointer_at_offset(text: &str, offset: usize) -> String {
+    let b = text.as_bytes();
     let mut frames: Vec<Frame> = Vec::new();
     let mut i = 0usize;
     while i <= offset && i < b.len() {

@@ -37,7 +37,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// result as JSON text: `{"traces":[…],"spans":[…],"warnings":[…]}`. Fails
 /// on the first task that cannot be mapped.
 pub fn map_json(input: &str, opts: &Options) -> Result<String, Error> {
-    map(input, opts).map(|r| r.to_json())
+    // The output is about the input's size (the passed-through subtrees are
+    // most of both), a little more for ids, times and tags.
+    let guess = input
+        .len()
+        .saturating_add(input.len() / 8)
+        .saturating_add(4096);
+    map(input, opts).map(|r| r.to_json_sized(guess))
 }
 
 /// Maps every task of `input`, going on past failing tasks; returns

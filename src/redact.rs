@@ -7,8 +7,9 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use crate::error::pointer_token;
+use crate::input::pointer_at_offset;
 use crate::json::{string_text, Json};
-use crate::scan::{skip_ws, string_end, value_end};
+use crate::scan::{skip_ws, value_end};
 
 /// The replacement text.
 pub const REDACTED: &str = "[redacted]";
@@ -157,26 +158,6 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
     }
 }
 
-struct Frame {
-    obj: bool,
-    index: usize,
-    /// Byte range of the current key's JSON string in the text.
-    key: (usize, usize),
-}
-
-fn path_of(base: &dyn Fn() -> String, text: &str, frames: &[Frame]) -> String {
-    let mut p = base();
-    for f in frames {
-        p.push('/');
-        if f.obj {
-            p.push_str(&pointer_token(&string_text(&text[f.key.0..f.key.1])));
-        } else {
-            p.push_str(&f.index.to_string());
-        }
-    }
-    p
-}
-
 /// Whether a JSON string body (raw bytes between the quotes) may decode to a
 /// signed URL: it has a `?` (or an escaped one) with a `=` (or an escape)
 /// somewhere after it. A cheap filter; [`strip_signed`] decides.
@@ -198,95 +179,83 @@ fn find_char(body: &[u8], c: u8) -> Option<usize> {
     escaped.or(plain)
 }
 
-/// Redacts valid JSON text; `None` when nothing changed. Iterative, so any
-/// nesting depth is fine.
+/// Redacts valid JSON text; `None` when nothing changed.
+///
+/// One pass over the quotes, backslashes and question marks of the text
+/// (found with `memchr`): a string followed by `:` is a key, any other
+/// string is a value. Structure is only rebuilt, by a rescan, for the path
+/// of the first redaction. Iterative, so any nesting depth is fine.
 pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0usize;
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut expect_key = false;
-    let mut i = 0usize;
-    let replace =
-        |out: &mut Option<String>, copied: &mut usize, from: usize, to: usize, with: &str| {
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[*copied..from]);
-            o.push_str(with);
-            *copied = to;
-        };
-    while i < b.len() {
-        match b[i] {
-            b'{' => {
-                frames.push(Frame {
-                    obj: true,
-                    index: 0,
-                    key: (0, 0),
-                });
-                expect_key = true;
-                i += 1;
+    let mut replace = |from: usize, to: usize, with: &str| {
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(&text[copied..from]);
+        o.push_str(with);
+        copied = to;
+    };
+    let path = |at: usize, key: Option<&str>| {
+        let mut p = base();
+        p.push_str(&pointer_at_offset(text, at));
+        if let Some(k) = key {
+            p.push('/');
+            p.push_str(&pointer_token(k));
+        }
+        p
+    };
+    // Positions below `skip` are inside an escape or a redacted value.
+    let mut skip = 0usize;
+    // The open string: where its quote is, whether it has escapes, and
+    // whether it has a `?` (plain or escaped).
+    let mut open: Option<usize> = None;
+    let (mut escapes, mut question) = (false, false);
+    for p in memchr::memchr3_iter(b'"', b'\\', b'?', b) {
+        if p < skip {
+            continue;
+        }
+        match (b[p], open) {
+            (b'\\', Some(_)) => {
+                escapes = true;
+                question |= matches!(b.get(p + 1..p + 6), Some(b"u003f") | Some(b"u003F"));
+                skip = p + 2;
             }
-            b'[' => {
-                frames.push(Frame {
-                    obj: false,
-                    index: 0,
-                    key: (0, 0),
-                });
-                expect_key = false;
-                i += 1;
+            (b'?', Some(_)) => question = true,
+            (b'"', None) => {
+                open = Some(p);
+                (escapes, question) = (false, false);
             }
-            b'}' | b']' => {
-                frames.pop();
-                expect_key = false;
-                i += 1;
-            }
-            b',' => {
-                if let Some(f) = frames.last_mut() {
-                    if f.obj {
-                        expect_key = true;
+            (b'"', Some(start)) => {
+                open = None;
+                let end = p + 1;
+                let body = &b[start + 1..p];
+                let after = skip_ws(b, end);
+                if b.get(after) == Some(&b':') {
+                    let credential = if escapes {
+                        is_credential(&string_text(&text[start..end]))
                     } else {
-                        f.index += 1;
-                    }
-                }
-                i += 1;
-            }
-            b'"' => {
-                let end = string_end(b, i);
-                let body = &b[i + 1..end.saturating_sub(1).max(i + 1)];
-                if expect_key {
-                    expect_key = false;
-                    if let Some(f) = frames.last_mut() {
-                        f.key = (i, end);
-                    }
-                    let credential = if memchr::memchr(b'\\', body).is_none() {
                         is_credential_bytes(body)
-                    } else {
-                        is_credential(&string_text(&text[i..end]))
                     };
                     if credential {
-                        let mut v = skip_ws(b, end);
-                        if b.get(v) == Some(&b':') {
-                            v = skip_ws(b, v + 1);
-                        }
+                        let v = skip_ws(b, after + 1);
                         let ve = value_end(b, v);
                         let val = &text[v..ve];
                         if !matches!(val, "null" | "\"\"" | "false") && val != "\"[redacted]\"" {
-                            replace(&mut out, &mut copied, v, ve, "\"[redacted]\"");
-                            tally.hit(|| path_of(base, text, &frames));
+                            replace(v, ve, "\"[redacted]\"");
+                            tally.hit(|| path(start, Some(&string_text(&text[start..end]))));
                         }
-                        i = ve;
-                        continue;
+                        skip = ve;
                     }
-                } else if may_be_signed(body) {
-                    if let Some(clean) = strip_signed(&string_text(&text[i..end])) {
+                } else if question && may_be_signed(body) {
+                    if let Some(clean) = strip_signed(&string_text(&text[start..end])) {
                         let enc = serde_json::to_string(&clean).unwrap_or_default();
-                        replace(&mut out, &mut copied, i, end, &enc);
-                        tally.hit(|| path_of(base, text, &frames));
+                        replace(start, end, &enc);
+                        tally.hit(|| path(start, None));
                     }
                 }
-                i = end;
             }
-            // Numbers, literals, whitespace and colons: nothing to see.
-            _ => i += 1,
+            // A `?` or backslash outside a string: not in valid JSON.
+            _ => {}
         }
     }
     out.map(|mut o| {

@@ -319,6 +319,17 @@ fn errors_are_js_errors_with_code_and_path() {
     let (_, message, code, _) = thrown(binding::map_bytes(&[b'{', 0xff, b'}'], None).unwrap_err());
     assert_eq!(code, "invalid_json");
     assert!(message.contains("UTF-8"), "{message}");
+    // A cut sequence after a long valid run (past the SIMD blocks) is found
+    // at its offset; the same bytes whole are fine.
+    let mut bytes = format!("{{\"a\":\"{}\u{20ac}", "x".repeat(70)).into_bytes();
+    let cut = bytes.len() - 1;
+    bytes.truncate(cut);
+    bytes.extend_from_slice(b"\"}");
+    let (_, message, _, _) = thrown(binding::map_bytes(&bytes, None).unwrap_err());
+    assert!(
+        message.contains(&format!("offset {}", cut - 2)),
+        "{message}"
+    );
 }
 
 #[wasm_bindgen_test]
