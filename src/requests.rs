@@ -4,6 +4,7 @@
 //! field by field with a visible marker and a warning.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -41,8 +42,9 @@ impl Default for Limits {
     }
 }
 
-/// One HTTP request.
-#[derive(Clone, Debug, Serialize)]
+/// One HTTP request. Its `Debug` output masks the `Authorization` header
+/// (the serialised form carries the raw key: use [`Request::masked`] to show it).
+#[derive(Clone, Serialize)]
 pub struct Request {
     /// Always `POST`.
     pub method: &'static str,
@@ -67,20 +69,48 @@ fn headers_as_object<S: Serializer>(h: &[(String, String)], s: S) -> Result<S::O
     m.end()
 }
 
+/// A header value as it may be displayed: the key masked, the rest as is.
+fn shown<'v>(name: &str, value: &'v str) -> Cow<'v, str> {
+    if name.eq_ignore_ascii_case("authorization") {
+        Cow::Owned(mask(value))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 impl Request {
     /// The same request with the API key masked (for display).
     pub fn masked(&self) -> Request {
         let mut r = self.clone();
         for (k, v) in &mut r.headers {
-            if k.eq_ignore_ascii_case("authorization") {
-                *v = mask(v);
+            if let Cow::Owned(m) = shown(k, v) {
+                *v = m;
             }
         }
         r
     }
 }
 
-/// Requests plus the warnings of building them.
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, Cow<str>)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), shown(k, v)))
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("kind", &self.kind)
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+/// Requests plus the warnings of building them. Its derived `Debug` is safe:
+/// each request's own `Debug` masks the key.
 #[derive(Debug, Default, Serialize)]
 pub struct Built {
     /// The requests, traces first.
@@ -375,6 +405,32 @@ mod tests {
         assert!(build_texts::<&str>(&[], &[], &oss, &Limits::default())
             .requests
             .is_empty());
+    }
+
+    #[test]
+    fn debug_output_masks_the_key() {
+        let secret = "sk-live-secret-0123456789";
+        let b = build_texts(
+            &["{\"id\":1}"],
+            &["{\"id\":2}"],
+            &cfg(Some(secret)),
+            &Limits::default(),
+        );
+        let r = &b.requests[0];
+        for text in [
+            format!("{r:?}"),
+            format!("{r:#?}"),
+            format!("{b:?}"),
+            format!("{b:#?}"),
+        ] {
+            assert!(!text.contains(secret), "{text}");
+            assert!(!text.contains("secret-0123"), "{text}");
+            assert!(text.contains("****6789"), "{text}");
+            assert!(text.contains("Comet-Workspace"), "{text}");
+        }
+        assert!(!format!("{:#?}", r.masked()).contains(secret));
+        // The request itself still carries the key for sending.
+        assert_eq!(r.headers[0].1, secret);
     }
 
     #[test]
