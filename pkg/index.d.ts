@@ -71,7 +71,8 @@ export type WarningCode =
   | "tag_truncated"
   | "id_outside_window"
   | "redacted"
-  | "truncated";
+  | "truncated"
+  | "too_large_object";
 
 /** A degraded but mapped case. */
 export interface Warning {

@@ -128,6 +128,9 @@ pub enum WarningCode {
     Redacted,
     /// A field was truncated to fit Opik's request size limit.
     Truncated,
+    /// An object is still over the request size limit with every field that
+    /// can be cut cut; it is sent anyway.
+    TooLargeObject,
 }
 
 /// A degraded but mapped case, with a JSON pointer into the input.

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReceiver, validators } from './receiver.mjs';
@@ -108,4 +109,49 @@ test('without --show-secrets the key is masked', () => {
   const text = JSON.stringify(built.out);
   assert.ok(!text.includes('sk-very-secret'), 'key leaked');
   assert.equal(built.out.requests[0].headers.Authorization, '****abcd');
+});
+
+test('objects over the body limit are cut into bodies the strict schema still accepts', async () => {
+  const example = (name) => JSON.parse(readFileSync(join(root, 'examples', 'traces', name), 'utf8'));
+  const tool = example('tool.json');
+  tool.trace_info.tool_name = 'N'.repeat(5000); // the span's name, a tag, metadata
+  const failed = example('workflow_failed.json');
+  failed.trace_info.error = 'E'.repeat(6000); // error_info's message and traceback
+  const dir = mkdtempSync(join(tmpdir(), 'dify-opik-cut-'));
+  const cases = [
+    { name: 'tool', input: tool, project: 'p', cut: '/spans/0/name' },
+    { name: 'failed', input: failed, project: 'p', cut: '/traces/0/error_info/traceback' },
+    // a project name over the limit can never be cut: sent with too_large_object
+    { name: 'project', input: example('tool.json'), project: 'P'.repeat(2000), cut: '/spans/0/metadata', tooLarge: '/spans/0' },
+  ];
+  try {
+    for (const c of cases) {
+      const rx = await startReceiver({ workspace: 'acme', mode: 'strict' });
+      try {
+        const file = join(dir, `${c.name}.json`);
+        writeFileSync(file, JSON.stringify(c.input));
+        const built = cliJson(['requests', '--url', rx.url, '--workspace', 'acme', '--max-body-bytes', '1024',
+          '--project', c.project, '--now', NOW, file]);
+        assert.equal(built.code, 0, JSON.stringify(built.out));
+        const { requests, warnings } = built.out;
+        const paths = (code) => warnings.filter((w) => w.code === code).map((w) => w.path);
+        assert.ok(paths('truncated').includes(c.cut), `${c.name}: ${JSON.stringify(warnings)}`);
+        assert.deepEqual(paths('too_large_object'), c.tooLarge ? [c.tooLarge] : [], c.name);
+        for (const r of requests) {
+          const body = JSON.parse(r.body);
+          if (!c.tooLarge) assert.ok(r.body.length <= 1024, `${c.name}: ${r.body.length} bytes`);
+          const v = validators().strict[r.kind];
+          assert.ok(v(body), `${c.name} ${r.kind}: ${JSON.stringify(v.errors)}`);
+          const res = await fetch(r.url, { method: r.method, headers: r.headers, body: r.body });
+          assert.equal(res.status, 204, `${c.name}: ${await res.text()}`);
+        }
+        assert.equal(rx.state.traces.length + rx.state.spans.length, requests.reduce((n, r) => n + r.count, 0));
+        assert.ok(rx.state.spans.length > 0, 'nothing dropped');
+      } finally {
+        await rx.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
