@@ -512,6 +512,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_correctly_rounded() {
+        // Python's shortest form of a float just below a half microsecond.
+        // serde_json's default parser reads it one unit in the last place
+        // high, as 3.7966655, which would put an end time computed from
+        // `elapsed_time` 1 µs late (3796666 µs instead of Python's 3796665).
+        let v = Json::RawOwned(raw("3.7966654999999996"));
+        let x = v.as_f64().unwrap();
+        assert_eq!(x.to_string(), "3.7966654999999996");
+        assert_eq!(crate::time::seconds_to_micros(x), Some(3_796_665));
+        assert_eq!(
+            crate::time::seconds_to_micros(
+                Json::RawOwned(raw("93.77037949999999")).as_f64().unwrap()
+            ),
+            Some(93_770_379)
+        );
+    }
+
+    #[test]
     fn decodes_string_columns() {
         let r = raw(r#""{\"a\": [1, 2]}""#);
         assert_eq!(decode_json_column(&r).unwrap().get(), r#"{"a": [1, 2]}"#);
