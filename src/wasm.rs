@@ -290,30 +290,48 @@ pub fn output_ptr() -> usize {
     OUTPUT.with_borrow(|o| o.as_ptr() as usize)
 }
 
-/// Converts the last output to UTF-16 (JS strings' encoding, which JS
-/// engines turn into a string far faster than they decode UTF-8 that is not
-/// ASCII). Returns 0 and converts nothing when the output is ASCII (then its
-/// UTF-8 bytes are already Latin-1); [`NO_UTF16`] when memory cannot hold
-/// the conversion (read the UTF-8 then); otherwise the number of UTF-16
-/// units, found at `output16Ptr()`.
+/// Whether the last output is ASCII: then its UTF-8 bytes are Latin-1 too,
+/// and the wrapper makes the string from them directly.
+#[cfg_attr(not(test), wasm_bindgen(js_name = outputAscii))]
+pub fn output_ascii() -> bool {
+    OUTPUT.with_borrow(|o| o.is_ascii())
+}
+
+/// Converts a piece of the last output to UTF-16 (JS strings' encoding,
+/// which engines turn into a string far faster than they decode UTF-8 that
+/// is not ASCII): at most `max_bytes` of it from byte `from`, ending on a
+/// character boundary. Returns the number of bytes converted (0 at the end,
+/// or when memory cannot hold the conversion: read the UTF-8 then); the
+/// units are at `output16Ptr()`, `output16Len()` of them. Converting piece by
+/// piece keeps the UTF-16 copy small: a whole one would be twice the output.
 #[cfg_attr(not(test), wasm_bindgen(js_name = outputUtf16))]
-pub fn output_utf16() -> usize {
+pub fn output_utf16(from: usize, max_bytes: usize) -> usize {
     OUTPUT.with_borrow(|o| {
-        OUTPUT16.with_borrow_mut(|w| match utf16_into(o, w) {
-            Some(true) => w.len(),
-            Some(false) => 0,
-            None => NO_UTF16,
+        let b = o.as_bytes();
+        if from >= b.len() || !o.is_char_boundary(from) {
+            return 0;
+        }
+        let mut end = from.saturating_add(max_bytes.max(4)).min(b.len());
+        while !o.is_char_boundary(end) {
+            end -= 1;
+        }
+        OUTPUT16.with_borrow_mut(|w| match utf16_write(&o[from..end], w) {
+            Some(()) => end - from,
+            None => 0,
         })
     })
 }
 
-/// What `outputUtf16` returns when the conversion does not fit in memory.
-pub const NO_UTF16: usize = u32::MAX as usize;
-
-/// The address of the UTF-16 output in wasm memory.
+/// The address of the UTF-16 piece in wasm memory.
 #[cfg_attr(not(test), wasm_bindgen(js_name = output16Ptr))]
 pub fn output16_ptr() -> usize {
     OUTPUT16.with_borrow(|w| w.as_ptr() as usize)
+}
+
+/// The number of UTF-16 units of the piece.
+#[cfg_attr(not(test), wasm_bindgen(js_name = output16Len))]
+pub fn output16_len() -> usize {
+    OUTPUT16.with_borrow(|w| w.len())
 }
 
 /// Frees the last output.
@@ -321,12 +339,6 @@ pub fn output16_ptr() -> usize {
 pub fn release_output() {
     OUTPUT.set(String::new());
     OUTPUT16.set(Vec::new());
-}
-
-/// Length of the ASCII prefix of `b`.
-fn ascii_prefix(b: &[u8]) -> usize {
-    let n = b.chunks_exact(16).take_while(|c| c.is_ascii()).count() * 16;
-    n + b[n..].iter().take_while(|x| x.is_ascii()).count()
 }
 
 /// Widens the ASCII run at the start of `src` into `dst`, sixteen bytes at a
@@ -351,24 +363,18 @@ fn widen_ascii(src: &[u8], dst: &mut [u16]) -> usize {
     n
 }
 
-/// Writes `s` as UTF-16 into `out` unless `s` is ASCII; returns whether it
-/// wrote, or `None` when `out` cannot grow enough. ASCII runs are widened
-/// sixteen bytes at a time; other characters are decoded in place (`s` is
-/// valid UTF-8, so no check is needed beyond the bounds).
-pub(crate) fn utf16_into(s: &str, out: &mut Vec<u16>) -> Option<bool> {
+/// Writes `s` as UTF-16 into `out` (replacing what it held); `None` when
+/// `out` cannot grow enough. ASCII runs are widened sixteen bytes at a time;
+/// other characters are decoded in place (`s` is valid UTF-8, so no check
+/// is needed beyond the bounds).
+pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>) -> Option<()> {
     let b = s.as_bytes();
-    let mut i = ascii_prefix(b);
     out.clear();
-    if i == b.len() {
-        return Some(false);
-    }
     // UTF-16 never needs more units than UTF-8 has bytes.
     out.try_reserve_exact(b.len()).ok()?;
     out.resize(b.len(), 0);
     let o = out.as_mut_slice();
-    for (d, &x) in o.iter_mut().zip(&b[..i]) {
-        *d = u16::from(x);
-    }
+    let mut i = 0;
     let mut j = i;
     let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
     while i < b.len() {
@@ -406,7 +412,7 @@ pub(crate) fn utf16_into(s: &str, out: &mut Vec<u16>) -> Option<bool> {
         }
     }
     out.truncate(j);
-    Some(true)
+    Some(())
 }
 
 /// Stores one UTF-16 unit (the caller sized `o`; out of range is ignored).

@@ -408,7 +408,7 @@ fn the_byte_buffer_path() {
         "same result as the string entry point"
     );
     // Every output is ASCII here (no conversion), then one that is not.
-    assert_eq!(binding::output_utf16(), 0);
+    assert!(binding::output_ascii());
 
     let text = input.replace("\"title\": \"", "\"title\": \"Wörk 工作流 🚀 ");
     assert_ne!(text, input);
@@ -416,9 +416,31 @@ fn the_byte_buffer_path() {
     let n = binding::run_input(1, text.len(), opts(REFERENCE), None, None).unwrap();
     let out = binding::output_text();
     assert_eq!(n, out.len());
-    let units = binding::output_utf16();
-    assert_eq!(units, out.encode_utf16().count());
+    assert!(!binding::output_ascii());
+    // Whole, then in pieces of every small size: each piece ends on a
+    // character boundary and the pieces join to the whole.
+    assert_eq!(binding::output_utf16(0, usize::MAX), out.len());
+    assert_eq!(binding::output16_len(), out.encode_utf16().count());
     assert_eq!(binding::output16(), out.encode_utf16().collect::<Vec<_>>());
+    for piece in [1usize, 4, 5, 7, 64, 1000] {
+        let (mut from, mut units) = (0, Vec::new());
+        while from < out.len() {
+            let used = binding::output_utf16(from, piece);
+            assert!(used > 0 && used <= piece.max(4), "piece {piece} at {from}");
+            assert!(out.is_char_boundary(from + used));
+            units.extend(binding::output16());
+            from += used;
+        }
+        assert_eq!(
+            units,
+            out.encode_utf16().collect::<Vec<_>>(),
+            "piece {piece}"
+        );
+    }
+    // Past the end, or inside a character: nothing.
+    assert_eq!(binding::output_utf16(out.len(), 100), 0);
+    let inside = out.find('ö').unwrap() + 1;
+    assert_eq!(binding::output_utf16(inside, 100), 0);
 
     // Memory that cannot grow is reported, not a panic (an abort).
     assert_eq!(binding::input_buffer(usize::MAX), 0);
@@ -447,11 +469,8 @@ fn utf16_conversion_matches_std() {
     ];
     for s in cases {
         let mut out = Vec::new();
-        let wrote = binding::utf16_into(s, &mut out);
-        assert_eq!(wrote, Some(!s.is_ascii()), "{s:?}");
-        if wrote == Some(true) {
-            assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
-        }
+        assert_eq!(binding::utf16_write(s, &mut out), Some(()), "{s:?}");
+        assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
     }
     // Every split of a long mixed string (ASCII runs of every length).
     let long: String = (0..200)
@@ -466,10 +485,8 @@ fn utf16_conversion_matches_std() {
     for start in 0..long.len() {
         if let Some(s) = long.get(start..) {
             let mut out = Vec::new();
-            binding::utf16_into(s, &mut out);
-            if !s.is_ascii() {
-                assert_eq!(out, s.encode_utf16().collect::<Vec<_>>());
-            }
+            binding::utf16_write(s, &mut out);
+            assert_eq!(out, s.encode_utf16().collect::<Vec<_>>());
         }
     }
 }

@@ -22,8 +22,8 @@ const OP_EACH = 1;
 const OP_BUILD = 2;
 const OP_REQUESTS = 3;
 
-/** `outputUtf16()` when memory cannot hold the UTF-16 copy (src/wasm.rs `NO_UTF16`). */
-const NO_UTF16 = 0xffffffff;
+/** Bytes of a non-ASCII output converted to UTF-16 per piece (src/wasm.rs `outputUtf16`): one piece for most outputs, a bounded copy for huge ones. */
+const UTF16_PIECE_BYTES = 4 << 20;
 
 /** Outputs above this size are freed in wasm right after decoding. */
 const RELEASE_OUTPUT_BYTES = 1 << 20;
@@ -193,18 +193,29 @@ function call(op, input, a, b, c) {
 
 /**
  * Runs an operation and returns its output as a string. A non-ASCII output
- * is converted to UTF-16 in wasm first: engines build strings from UTF-16
- * much faster than they decode UTF-8.
+ * is converted to UTF-16 in wasm first, 4 MiB at a time (engines build
+ * strings from UTF-16 much faster than they decode UTF-8; by pieces, the
+ * copy stays small). The pieces are joined by `+`, which engines keep as a
+ * rope until the string is read.
  */
 function callText(op, input, a, b, c) {
   const [w, ptr, n] = call(op, input, a, b, c);
-  const units = w.outputUtf16() >>> 0;
-  const text =
-    units === 0
-      ? asciiString(w.memory.buffer, ptr, n)
-      : units === NO_UTF16
-        ? decoder.decode(new Uint8Array(w.memory.buffer, ptr, n))
-        : utf16String(w.memory.buffer, w.output16Ptr() >>> 0, units);
+  let text;
+  if (w.outputAscii()) {
+    text = asciiString(w.memory.buffer, ptr, n);
+  } else {
+    text = '';
+    for (let from = 0; from < n; ) {
+      const used = w.outputUtf16(from, UTF16_PIECE_BYTES) >>> 0;
+      if (used === 0) {
+        // Memory could not hold the piece: decode the rest from UTF-8.
+        text += decoder.decode(new Uint8Array(w.memory.buffer, ptr + from, n - from));
+        break;
+      }
+      text += utf16String(w.memory.buffer, w.output16Ptr() >>> 0, w.output16Len() >>> 0);
+      from += used;
+    }
+  }
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
 }

@@ -125,6 +125,21 @@ test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
   assert.ok(opik.map(escaped, REFERENCE).spans.some((s) => s.name === 'a\ud800b'));
 });
 
+test('a non-ASCII output over 4 MiB is converted in pieces that join exactly', () => {
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const task = JSON.parse(f.text);
+  // About 9 MB of output: three pieces, with 3- and 4-byte characters
+  // (a surrogate pair) landing on every side of the piece boundaries.
+  const filler = 'ascii run 東京 🚀 ж '.repeat(100_000);
+  for (const [i, n] of task.node_executions.entries()) n.outputs = { text: `${i}:${filler}` };
+  const text = JSON.stringify(task);
+  const viaString = opik.mapJson(text, REFERENCE);
+  const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
+  assert.ok(Buffer.byteLength(viaString) > 8 * 1024 * 1024, `the output spans several pieces (${Buffer.byteLength(viaString)} bytes)`);
+  assert.equal(viaString, viaBytes);
+  assert.ok(JSON.parse(viaString).spans.every((s) => !s.output || !JSON.stringify(s.output).includes('\ufffd')));
+});
+
 test('options: now defaults to the host clock; project and profile apply', () => {
   const f = golden.find((x) => x.name === 'tool');
   const windowed = (options) => opik.map(f.text, options).warnings.filter((w) => w.code === 'id_outside_window').length;
