@@ -28,8 +28,16 @@ function tmp() {
   return d;
 }
 
-function cli(args, input) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+// The command reads defaults from the Opik SDK's variables (OPIK_PROJECT_NAME, …). The tests run it
+// without the caller's OPIK_* variables, so a developer's own settings cannot change the results;
+// a test that wants one passes it in `env`.
+const cleanEnv = (env = {}) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPIK_'))),
+  ...env,
+});
+
+function cli(args, input, env) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28, env: cleanEnv(env) });
   let json = null;
   try {
     json = JSON.parse(r.stdout);
@@ -76,6 +84,27 @@ test('map: stdin, --pretty, mapping options and id time are passed through', () 
   assert.deepEqual(r.json, want);
   assert.equal(r.json.traces[0].project_name, 'Backfill');
   assert.notDeepEqual(r.json, map(text, { now: NOW }), 'the options changed something');
+});
+
+test('map: OPIK_PROJECT_NAME is the default project; --project wins over it', () => {
+  const file = example('workflow_failed.json');
+  const text = readFileSync(file, 'utf8');
+  const project = 'Project From The Environment';
+  const plain = cli(['map', '--now', NOW, file]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(plain.json.traces.length > 0 && plain.json.spans.length > 0, 'the example has traces and spans');
+  assert.notEqual(plain.json.traces[0].project_name, project);
+  const fromEnv = cli(['map', '--now', NOW, file], undefined, { OPIK_PROJECT_NAME: project });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.deepEqual(fromEnv.json, map(text, { now: NOW, project }), 'the same as the package mapping with that project');
+  for (const o of [...fromEnv.json.traces, ...fromEnv.json.spans]) assert.equal(o.project_name, project);
+  const dir = tmp();
+  cpSync(file, join(dir, 'a.json'));
+  const fromEnvDir = cli(['map', '--now', NOW, dir], undefined, { OPIK_PROJECT_NAME: project });
+  assert.ok([...fromEnvDir.json.traces, ...fromEnvDir.json.spans].every((o) => o.project_name === project), 'directories too');
+  const flag = cli(['map', '--now', NOW, '--project', 'From The Flag', file], undefined, { OPIK_PROJECT_NAME: project });
+  assert.equal(flag.code, 0, flag.stderr);
+  assert.deepEqual(flag.json, map(text, { now: NOW, project: 'From The Flag' }));
 });
 
 test('map: errors are {"error":{code,message,path}} with exit 2', () => {
@@ -168,7 +197,7 @@ test('npx dify-opik: the command from the packed package', () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}');
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', join(dir, packed)], { cwd: app, stdio: 'pipe' });
-  const npx = (args) => spawnSync('npx', ['--no-install', 'dify-opik', ...args], { cwd: app, encoding: 'utf8' });
+  const npx = (args) => spawnSync('npx', ['--no-install', 'dify-opik', ...args], { cwd: app, encoding: 'utf8', env: cleanEnv() });
   const v = npx(['version']);
   assert.equal(v.status, 0, v.stderr);
   assert.deepEqual(JSON.parse(v.stdout), { version: version() });
