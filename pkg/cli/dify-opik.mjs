@@ -101,7 +101,13 @@ class UsageError extends Error {
 
 const out = (v, pretty = false) => process.stdout.write(`${JSON.stringify(v, null, pretty ? 2 : 0)}\n`);
 const errOut = (s) => process.stderr.write(`${s}\n`);
-const errorJson = (e) => ({ code: e?.code ?? 'error', message: String(e?.message ?? e), path: e?.path ?? '' });
+// Errors from the package carry its stable code; the command's own failures carry a CLI-level code
+// (pkg/cli/README.md, "Error codes"). Anything else is a bug: `internal`, with the message.
+const errorJson = (e) => ({
+  code: typeof e?.code === 'string' && e.code ? e.code : 'internal',
+  message: String(e?.message ?? e),
+  path: typeof e?.path === 'string' ? e.path : '',
+});
 
 async function main(argv) {
   const [cmd, ...rest] = argv;

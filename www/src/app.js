@@ -300,7 +300,7 @@ function chipsOf(node) {
     html += `<span class="chip chip-model">${escapeHtml(o.model)}${o.provider ? ` · ${escapeHtml(o.provider)}` : ''}</span>`;
   }
   const tags = Array.isArray(o.tags) ? o.tags : [];
-  for (const t of tags.slice(0, 4)) html += `<span class="chip">${escapeHtml(t)}</span>`;
+  for (const t of tags.slice(0, 4)) html += `<span class="chip chip-tag">${escapeHtml(t)}</span>`;
   if (tags.length > 4) html += `<span class="chip chip-more" title="${escapeHtml(tags.slice(4).join(', '))}">+${tags.length - 4}</span>`;
   return html;
 }
@@ -313,15 +313,19 @@ function rowHtml(node) {
   let tokens = null;
   let cost = null;
   let tokenTitle = '';
+  let costTitle = '';
   if (node.kind === 'span') {
     tokens = o.usage?.total_tokens ?? null;
     if (o.usage) tokenTitle = `prompt ${o.usage.prompt_tokens ?? '–'}, completion ${o.usage.completion_tokens ?? '–'}, total ${o.usage.total_tokens ?? '–'}`;
     cost = o.total_estimated_cost ?? null;
+    // the cell rounds tiny costs; the exact value is in the tooltip
+    if (cost != null) costTitle = `$${cost}`;
   } else {
     const t = totalsOf(node);
     tokens = t.tokens;
     cost = t.cost;
     tokenTitle = 'sum over the spans of this trace';
+    if (cost != null) costTitle = 'sum over the spans of this trace';
   }
   const barHtml = bar
     ? `<span class="bar t-${escapeHtml(cssType(type))}${o.error_info ? ' is-error' : ''}${bar.open ? ' is-open' : ''}" title="start ${escapeHtml(o.start_time ?? '')}${o.end_time ? `, end ${escapeHtml(o.end_time)}` : ', no end time'}"></span>`
@@ -343,7 +347,7 @@ function rowHtml(node) {
 <span class="c-start"${startTitle ? ` title="${escapeHtml(startTitle)}"` : ''}>${escapeHtml(startText)}</span>
 <span class="c-dur">${dur == null ? (bar?.open ? 'open' : '') : escapeHtml(formatDuration(dur))}</span>
 <span class="c-tok"${tokenTitle ? ` title="${escapeHtml(tokenTitle)}"` : ''}>${tokens == null ? '' : escapeHtml(formatCount(tokens))}</span>
-<span class="c-cost">${cost == null ? '' : escapeHtml(formatCost(cost))}</span>
+<span class="c-cost"${costTitle ? ` title="${escapeHtml(costTitle)}"` : ''}>${cost == null ? '' : escapeHtml(formatCost(cost))}</span>
 </div>`;
 }
 

@@ -54,6 +54,163 @@ function toJsonLines(text) {
   }
 }
 
+/** Every example's tasks as one JSON array of envelopes. */
+function toJsonArray(files) {
+  const tasks = files.flatMap((f) => toJsonLines(readFileSync(join(examplesDir, f), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l)));
+  return JSON.stringify(tasks, null, 2);
+}
+
+/** A datetime from the CLI's output as microseconds since the epoch (test-side, independent of the page's parser). */
+function micros(text) {
+  if (typeof text !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  assert.ok(m, `the CLI writes RFC 3339 datetimes: ${text}`);
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  return ms * 1000 + Number(((m[2] ?? '') + '000000').slice(0, 6));
+}
+
+/** What each tree row shows: type badge, tag chips, tokens, cost, error marks, and the timeline bar's geometry in pixels. */
+async function rowFacts(page) {
+  return page.$$eval('#tree [role=treeitem]', (items) =>
+    items.map((li) => {
+      const row = li.querySelector(':scope > .row');
+      const cell = (sel) => row.querySelector(sel);
+      const track = cell('.c-time').getBoundingClientRect();
+      const barEl = cell('.c-time .bar');
+      const bar = barEl?.getBoundingClientRect();
+      const more = cell('.c-name .chip-more');
+      return {
+        kind: li.dataset.kind,
+        id: li.dataset.id,
+        type: cell('.c-type').textContent.trim(),
+        tags: [...row.querySelectorAll('.c-name .chip-tag')].map((c) => c.textContent),
+        more: more ? { text: more.textContent, title: more.title } : null,
+        tokens: cell('.c-tok').textContent,
+        tokensTitle: cell('.c-tok').title,
+        cost: cell('.c-cost').textContent,
+        costTitle: cell('.c-cost').title,
+        errors: [...row.querySelectorAll('.chip-error')].map((c) => ({ text: c.textContent, title: c.title })),
+        rowError: row.classList.contains('row-error'),
+        track: { width: track.width, visible: track.width > 0 && track.height > 0 },
+        bar: bar
+          ? { left: bar.left - track.left, width: bar.width, open: barEl.classList.contains('is-open'), error: barEl.classList.contains('is-error') }
+          : null,
+      };
+    }),
+  );
+}
+
+/**
+ * The rows agree with the CLI's objects: each bar sits at the object's start and is as wide as its
+ * duration, as shares of its trace's time window (the earliest and latest time of the trace and its
+ * spans); spans show their type and tags, tokens and cost exactly when they have them, and an error
+ * mark exactly when they have `error_info`; a trace shows the sums over its spans.
+ */
+function assertRowsMatch(rows, expected, label) {
+  const rowOf = new Map();
+  for (const r of rows) if (r.kind === 'trace' || r.kind === 'span') rowOf.set(`${r.kind} ${r.id}`, r);
+  const windows = new Map();
+  const widen = (traceId, t) => {
+    const us = micros(t);
+    if (us == null) return;
+    const w = windows.get(traceId) ?? { lo: us, hi: us };
+    windows.set(traceId, { lo: Math.min(w.lo, us), hi: Math.max(w.hi, us) });
+  };
+  for (const t of expected.traces) [t.start_time, t.end_time].forEach((x) => widen(t.id, x));
+  for (const s of expected.spans) [s.start_time, s.end_time].forEach((x) => widen(s.trace_id, x));
+
+  const px = 1.5; // rounding of the rendered geometry
+  const checkBar = (row, obj, traceId, what) => {
+    const start = micros(obj.start_time);
+    if (start == null) {
+      assert.equal(row.bar, null, `${what}: no bar without a start time`);
+      return;
+    }
+    assert.ok(row.bar, `${what}: has a timeline bar`);
+    assert.ok(row.track.visible && row.track.width > 40, `${what}: the timeline column is visible (${row.track.width}px)`);
+    const w = windows.get(traceId);
+    const len = Math.max(w.hi - w.lo, 1);
+    const wantLeft = ((start - w.lo) / len) * row.track.width;
+    assert.ok(Math.abs(row.bar.left - wantLeft) <= px, `${what}: bar starts at ${wantLeft.toFixed(1)}px, shown at ${row.bar.left.toFixed(1)}px`);
+    const end = micros(obj.end_time);
+    if (end == null) {
+      assert.ok(row.bar.open, `${what}: an open bar without an end time`);
+      return;
+    }
+    assert.equal(row.bar.open, false, `${what}: not drawn as open`);
+    const wantWidth = ((end - start) / len) * row.track.width;
+    // a very short span keeps a few pixels so that it stays visible
+    const ok = Math.abs(row.bar.width - wantWidth) <= px || (wantWidth < 4 && row.bar.width <= 4 + px);
+    assert.ok(ok, `${what}: bar is ${wantWidth.toFixed(1)}px wide, shown ${row.bar.width.toFixed(1)}px`);
+    // only a minimum-width bar may poke out past the end, by its few pixels
+    assert.ok(row.bar.left + Math.max(row.bar.width - 4, 0) <= row.track.width + px, `${what}: bar stays inside the timeline`);
+  };
+  const checkError = (row, obj, what) => {
+    if (obj.error_info) {
+      assert.equal(row.errors.length, 1, `${what}: one error mark`);
+      if (obj.error_info.exception_type) assert.ok(row.errors[0].text.includes(obj.error_info.exception_type), `${what}: error mark names ${obj.error_info.exception_type}`);
+      assert.equal(row.errors[0].title, obj.error_info.message ?? '', `${what}: error message on the mark`);
+      assert.ok(row.rowError && row.bar?.error !== false, `${what}: row and bar marked as failed`);
+    } else {
+      assert.deepEqual(row.errors, [], `${what}: no error mark`);
+      assert.ok(!row.rowError && !row.bar?.error, `${what}: row and bar not marked as failed`);
+    }
+  };
+  const digits = (text) => text.replace(/[\s\u202f]/g, '');
+  const checkCost = (shown, cost, what) => {
+    const m = /^\$(\d+(?:\.\d+)?)$/.exec(shown);
+    assert.ok(m, `${what}: cost shown in dollars ("${shown}")`);
+    assert.ok(Math.abs(Number(m[1]) - cost) <= cost * 0.005 + 1e-12, `${what}: cost ${shown} rounds ${cost}`);
+  };
+
+  for (const s of expected.spans) {
+    const what = `${label}: span ${s.name}`;
+    const row = rowOf.get(`span ${s.id}`);
+    assert.ok(row, `${what} has a row`);
+    checkBar(row, s, s.trace_id, what);
+    assert.equal(row.type, s.type ?? 'general', `${what}: type`);
+    const tags = s.tags ?? [];
+    const hidden = row.more ? Number(row.more.text.replace(/^\+/, '')) : 0;
+    assert.deepEqual(row.tags, tags.slice(0, row.tags.length), `${what}: the tags shown are the span's, in order`);
+    assert.equal(row.tags.length + hidden, tags.length, `${what}: every tag is shown or counted`);
+    if (hidden) assert.equal(row.more.title, tags.slice(row.tags.length).join(', '), `${what}: the counted tags are listed`);
+    if (typeof s.usage?.total_tokens === 'number') {
+      assert.equal(digits(row.tokens), String(s.usage.total_tokens), `${what}: total tokens`);
+    } else {
+      assert.equal(row.tokens, '', `${what}: no tokens without usage`);
+    }
+    if (s.usage) {
+      for (const k of ['prompt_tokens', 'completion_tokens', 'total_tokens']) {
+        if (typeof s.usage[k] === 'number') assert.ok(row.tokensTitle.includes(`${k.replace('_tokens', '')} ${s.usage[k]}`), `${what}: ${k} in "${row.tokensTitle}"`);
+      }
+    } else {
+      assert.equal(row.tokensTitle, '', `${what}: no usage details`);
+    }
+    if (typeof s.total_estimated_cost === 'number') {
+      assert.equal(row.costTitle, `$${s.total_estimated_cost}`, `${what}: exact cost`);
+      checkCost(row.cost, s.total_estimated_cost, what);
+    } else {
+      assert.equal(row.cost, '', `${what}: no cost`);
+      assert.equal(row.costTitle, '', `${what}: no cost details`);
+    }
+    checkError(row, s, what);
+  }
+  for (const t of expected.traces) {
+    const what = `${label}: trace ${t.name}`;
+    const row = rowOf.get(`trace ${t.id}`);
+    assert.ok(row, `${what} has a row`);
+    checkBar(row, t, t.id, what);
+    assert.equal(row.type, 'trace');
+    const own = expected.spans.filter((s) => s.trace_id === t.id);
+    const tokens = own.filter((s) => typeof s.usage?.total_tokens === 'number');
+    assert.equal(digits(row.tokens), tokens.length ? String(tokens.reduce((a, s) => a + s.usage.total_tokens, 0)) : '', `${what}: tokens summed over its spans`);
+    const costs = own.filter((s) => typeof s.total_estimated_cost === 'number');
+    if (costs.length) checkCost(row.cost, costs.reduce((a, s) => a + s.total_estimated_cost, 0), `${what} (sum)`);
+    else assert.equal(row.cost, '', `${what}: no cost`);
+    checkError(row, t, what);
+  }
+}
+
 async function pickExample(page, file) {
   const before = await runsOf(page);
   await page.selectOption('#example', file);
@@ -145,6 +302,74 @@ describe('previewer page', () => {
           );
         }
       }
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('each row shows its timeline bar, type, tags, tokens, cost and error mark, as the CLI maps them', async () => {
+    const { context, page, problems } = await openPage(browser, site.url);
+    try {
+      const seen = { bars: 0, usage: 0, cost: 0, errors: 0, tags: 0 };
+      for (const profile of ['linked', 'reference']) {
+        if (profile !== 'linked') await setProfile(page, profile);
+        for (const file of examples) {
+          await pickExample(page, file);
+          const expected = expectations.get(file)[profile];
+          if (expected.error) continue;
+          assertRowsMatch(await rowFacts(page), expected, `${file} (${profile})`);
+          seen.bars += expected.spans.length + expected.traces.length;
+          seen.usage += expected.spans.filter((s) => s.usage).length;
+          seen.cost += expected.spans.filter((s) => typeof s.total_estimated_cost === 'number').length;
+          seen.errors += expected.spans.filter((s) => s.error_info).length;
+          seen.tags += expected.spans.filter((s) => s.tags?.length).length;
+        }
+      }
+      // the examples exercise every kind of cell, so none of the checks above ran empty
+      for (const [k, n] of Object.entries(seen)) assert.ok(n > 0, `the examples have spans with ${k}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an opened or dropped JSON array of envelopes is mapped as a batch', async () => {
+    const { context, page, problems } = await openPage(browser, site.url);
+    try {
+      const array = toJsonArray(examples);
+      assert.ok(Array.isArray(JSON.parse(array)) && JSON.parse(array).length > examples.length / 2, 'the input is an array of envelopes');
+      const want = runCli(['map', '-'], array);
+      assert.ok(!want.error, 'the CLI maps the array');
+      const assertShown = async (name) => {
+        assert.equal(await page.inputValue('#input'), array, `${name}: the file is in the input`);
+        assert.match(await page.textContent('#input-status'), new RegExp(name.replace('.', '\\.')));
+        const items = await treeContents(page);
+        const ids = (kind) => sorted(items.filter((i) => i.kind === kind).map((i) => i.id));
+        assert.deepEqual(ids('trace'), sorted(want.traces.map((t) => t.id)), `${name}: the CLI's traces`);
+        assert.deepEqual(ids('span'), sorted(want.spans.map((s) => s.id)), `${name}: the CLI's spans`);
+        const errs = await page.locator('#input-error li.err').evaluateAll((ls) => ls.map((l) => [l.dataset.code, l.querySelector('.epath code').textContent]));
+        assert.deepEqual(errs, (want.errors ?? []).map((e) => [e.code, e.path]), `${name}: the CLI's per-task errors`);
+        const shownWarnings = await page.$$eval('#warnings li[data-source=mapping]', (ls) => ls.map((l) => `${l.dataset.code} ${l.querySelector('.wpath code').textContent}`));
+        assert.deepEqual(sorted(shownWarnings), sorted(want.warnings.map((w) => `${w.code} ${w.path === '' ? '(whole input)' : w.path}`)), `${name}: warnings with their /n/ paths`);
+      };
+      let before = await runsOf(page);
+      await page.setInputFiles('#file', { name: 'batch.json', mimeType: 'application/json', buffer: Buffer.from(array) });
+      await nextRun(page, before);
+      await assertShown('batch.json');
+      // a different input in between, so the drop has to map again
+      await pickExample(page, rich);
+      before = await runsOf(page);
+      await page.evaluate((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped-batch.json', { type: 'application/json' }));
+        const zone = document.querySelector('#drop');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          zone.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }
+      }, array);
+      await nextRun(page, before);
+      await assertShown('dropped-batch.json');
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
