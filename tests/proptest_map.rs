@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use dify_opik::{Error, ErrorCode, Options, Profile};
+use dify_opik::{Error, Options, Profile};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
