@@ -44,13 +44,20 @@ macro_rules! raw_struct {
                     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
                         let mut out = $name::default();
                         while let Some(k) = m.next_key::<Text<'a>>()? {
-                            match k.as_str() {
-                                $(stringify!($field) => out.$field = m.next_value()?,)*
-                                $($(stringify!($ofield) => out.$ofield = $conv(m.next_value()?),)*)?
+                            // The raw fields share one value call: each key
+                            // arm only picks the slot to fill.
+                            let slot: &mut Field<'a> = match k.as_str() {
+                                $(stringify!($field) => &mut out.$field,)*
+                                $($(stringify!($ofield) => {
+                                    out.$ofield = $conv(m.next_value()?);
+                                    continue;
+                                })*)?
                                 _ => {
                                     m.next_value::<IgnoredAny>()?;
+                                    continue;
                                 }
-                            }
+                            };
+                            *slot = m.next_value()?;
                         }
                         Ok(out)
                     }
