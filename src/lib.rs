@@ -18,6 +18,7 @@ pub mod options;
 pub mod provider;
 pub mod redact;
 pub mod requests;
+mod sort;
 pub mod time;
 pub mod usage;
 

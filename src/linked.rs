@@ -465,7 +465,8 @@ fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(
         }
     }
     for v in kids.values_mut() {
-        v.sort_by_key(|&i| (spans[i].start_time.map_or(0, |t| t.micros), i));
+        let key = |i: usize| (spans[i].start_time.map_or(0, |t| t.micros), i);
+        crate::sort::stable_sort(v, &|a, b| key(a) < key(b));
     }
     let mut seen = vec![false; spans.len()];
     let mut order = Vec::with_capacity(spans.len());

@@ -2,11 +2,15 @@
 //! items 1, 2 and 12).
 
 use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, WarningCode};
 use crate::ids;
 use crate::input::TraceInfo;
-use crate::json::{obj_set, wrap_dict, Field, Json};
+use crate::json::{obj_set, wrap_dict, Field, Json, Obj};
 use crate::opik::{Span, Trace};
 use crate::time::Time;
 
@@ -19,41 +23,149 @@ fn raw(f: Field<'_>) -> Json<'_> {
 /// The canonical JSON (sorted keys, compact) of the generate-name fields:
 /// the id key when there is no conversation id.
 fn canonical_key(g: &TraceInfo) -> String {
-    let mut m = serde_json::Map::new();
-    let fields: [(&str, Field); 8] = [
-        ("message_id", g.message_id),
+    // Already in key order; absent fields are null.
+    let fields: [(&str, Field); 7] = [
+        ("conversation_id", g.conversation_id),
+        ("end_time", g.end_time),
         ("inputs", g.inputs),
+        ("message_id", g.message_id),
         ("outputs", g.outputs),
         ("start_time", g.start_time),
-        ("end_time", g.end_time),
-        ("trace_id", g.trace_id),
-        ("conversation_id", g.conversation_id),
         ("tenant_id", g.tenant_id),
     ];
+    let mut m: Obj<'static> = Vec::with_capacity(9);
     for (k, f) in fields {
-        let v = f
-            .present()
-            .map(|r| {
-                serde_json::from_str::<serde_json::Value>(r.get())
-                    .unwrap_or_else(|_| r.get().into())
-            })
-            .unwrap_or(serde_json::Value::Null);
-        m.insert(k.to_owned(), v);
+        let v = f.present().map_or(Json::Null, |r| sorted_or_text(r.get()));
+        m.push((Cow::Borrowed(k), v));
     }
     if let Some(md) = &g.metadata {
-        let o: serde_json::Map<String, serde_json::Value> =
+        let o =
             md.0.iter()
                 .map(|(k, v)| {
                     let t = v.raw_text().unwrap_or("null");
-                    (
-                        k.to_string(),
-                        serde_json::from_str(t).unwrap_or_else(|_| t.into()),
-                    )
+                    (Cow::Owned(k.to_string()), sorted_or_text(t))
                 })
                 .collect();
-        m.insert("metadata".to_owned(), serde_json::Value::Object(o));
+        m.insert(4, (Cow::Borrowed("metadata"), Json::Obj(sort_keys(o))));
     }
-    serde_json::to_string(&m).unwrap_or_default()
+    m.push((
+        Cow::Borrowed("trace_id"),
+        g.trace_id
+            .present()
+            .map_or(Json::Null, |r| sorted_or_text(r.get())),
+    ));
+    serde_json::to_string(&Json::Obj(m)).unwrap_or_default()
+}
+
+/// `text` read as serde_json reads a `Value` (objects with sorted keys), or,
+/// when that fails, the text itself as a string.
+fn sorted_or_text(text: &str) -> Json<'static> {
+    serde_json::from_str::<Sorted>(text)
+        .map(|s| s.0)
+        .unwrap_or_else(|_| Json::Str(Cow::Owned(text.to_owned())))
+}
+
+/// Sorts object entries by key, bytewise, the last of equal keys winning:
+/// the order and the values of a `BTreeMap` built from them.
+fn sort_keys(o: Obj<'static>) -> Obj<'static> {
+    let mut idx: Vec<usize> = (0..o.len()).collect();
+    crate::sort::stable_sort(&mut idx, &|a, b| o[a].0 < o[b].0);
+    let mut keep = vec![true; o.len()];
+    for w in idx.windows(2) {
+        if o[w[0]].0 == o[w[1]].0 {
+            keep[w[0]] = false;
+        }
+    }
+    let mut slots: Vec<Option<(Cow<'static, str>, Json<'static>)>> =
+        o.into_iter().map(Some).collect();
+    idx.iter()
+        .filter(|&&i| keep[i])
+        .filter_map(|&i| slots[i].take())
+        .collect()
+}
+
+/// A JSON value read the way serde_json builds a `Value` (same numbers, same
+/// failures, objects sorted by key), kept as an output value.
+struct Sorted(Json<'static>);
+
+/// The key serde_json's `Value` reader treats as a boxed raw value when it
+/// comes first in an object.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> Deserialize<'de> for Sorted {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SortedVisitor).map(Sorted)
+    }
+}
+
+struct SortedVisitor;
+
+impl<'de> Visitor<'de> for SortedVisitor {
+    type Value = Json<'static>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(Json::Int(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(match i64::try_from(u) {
+            Ok(i) => Json::Int(i),
+            // Above i64: the digits, as serde_json writes a u64.
+            Err(_) => match RawValue::from_string(u.to_string()) {
+                Ok(r) => Json::RawOwned(r),
+                Err(_) => Json::Null,
+            },
+        })
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        // Non-finite floats are written as null, as a `Value` holds them.
+        Ok(Json::Float(f))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(s)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Sorted::deserialize(d).map(|s| s.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut v = Vec::new();
+        while let Some(Sorted(x)) = a.next_element()? {
+            v.push(x);
+        }
+        Ok(Json::Arr(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let Some(first) = a.next_key::<String>()? else {
+            return Ok(Json::Obj(Vec::new()));
+        };
+        if first == RAW_VALUE_TOKEN {
+            // serde_json's `Value` reads the string and parses it as JSON.
+            let text: String = a.next_value()?;
+            return serde_json::from_str::<Sorted>(&text)
+                .map(|s| s.0)
+                .map_err(de::Error::custom);
+        }
+        let Sorted(v) = a.next_value()?;
+        let mut o: Obj<'static> = vec![(Cow::Owned(first), v)];
+        while let Some(k) = a.next_key::<String>()? {
+            let Sorted(v) = a.next_value()?;
+            o.push((Cow::Owned(k), v));
+        }
+        Ok(Json::Obj(sort_keys(o)))
+    }
 }
 
 pub(super) fn map<'a>(
@@ -176,4 +288,54 @@ pub(super) fn map<'a>(
         ttft: None,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the key was built from before: serde_json's `Value`.
+    fn via_value(t: &str) -> String {
+        let v = serde_json::from_str::<serde_json::Value>(t)
+            .unwrap_or_else(|_| serde_json::Value::String(t.to_owned()));
+        serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn sorted_values_match_serde_json_values() {
+        for t in [
+            r#"{"b":1,"a":{"z":[1,{"y":2,"x":3}],"a":null},"b":2,"":"e"}"#,
+            r#"[18446744073709551615, 9223372036854775807, 9223372036854775808, -9223372036854775808]"#,
+            r#"[-0, 0, -0.0, 1e2, 1.5e-7, 123456789012345678901234567890, 1e400, 0.1]"#,
+            r#""é\u00e9\ud83d\ude00\n\"\\\/""#,
+            r#"{"$serde_json::private::RawValue":"{\"b\":1,\"a\":2}"}"#,
+            r#"{"$serde_json::private::RawValue":"nope"}"#,
+            r#"{"$serde_json::private::RawValue":1}"#,
+            r#"{"a":1,"$serde_json::private::RawValue":"2"}"#,
+            r#"{"$serde_json::private::RawValue":"1","a":1}"#,
+            r#"{"é":1,"e":2,"E":3,"ee":4,"e":5}"#,
+            "true",
+            "null",
+            "{}",
+            "[]",
+            "not json",
+        ] {
+            let ours = serde_json::to_string(&sorted_or_text(t)).unwrap();
+            assert_eq!(ours, via_value(t), "{t}");
+        }
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            serde_json::to_string(&sorted_or_text(&deep)).unwrap(),
+            via_value(&deep)
+        );
+        let many: String = (0..300)
+            .map(|i| format!("\"k{}\":{i}", (i * 7919) % 101))
+            .collect::<Vec<_>>()
+            .join(",");
+        let many = format!("{{{many}}}");
+        assert_eq!(
+            serde_json::to_string(&sorted_or_text(&many)).unwrap(),
+            via_value(&many)
+        );
+    }
 }
