@@ -2,15 +2,11 @@
 //! items 1, 2 and 12).
 
 use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::error::{Error, WarningCode};
 use crate::ids;
 use crate::input::TraceInfo;
-use crate::json::{obj_set, wrap_dict, Field, Json, Obj};
+use crate::json::{obj_set, sort_keys, wrap_dict, Field, Json, Obj, Tree};
 use crate::opik::{Span, Trace};
 use crate::time::Time;
 
@@ -60,112 +56,9 @@ fn canonical_key(g: &TraceInfo) -> String {
 /// `text` read as serde_json reads a `Value` (objects with sorted keys), or,
 /// when that fails, the text itself as a string.
 fn sorted_or_text(text: &str) -> Json<'static> {
-    serde_json::from_str::<Sorted>(text)
+    serde_json::from_str::<Tree>(text)
         .map(|s| s.0)
         .unwrap_or_else(|_| Json::Str(Cow::Owned(text.to_owned())))
-}
-
-/// Sorts object entries by key, bytewise, the last of equal keys winning:
-/// the order and the values of a `BTreeMap` built from them.
-fn sort_keys(o: Obj<'static>) -> Obj<'static> {
-    let mut idx: Vec<usize> = (0..o.len()).collect();
-    crate::sort::stable_sort(&mut idx, &|a, b| o[a].0 < o[b].0);
-    let mut keep = vec![true; o.len()];
-    for w in idx.windows(2) {
-        if o[w[0]].0 == o[w[1]].0 {
-            keep[w[0]] = false;
-        }
-    }
-    let mut slots: Vec<Option<(Cow<'static, str>, Json<'static>)>> =
-        o.into_iter().map(Some).collect();
-    idx.iter()
-        .filter(|&&i| keep[i])
-        .filter_map(|&i| slots[i].take())
-        .collect()
-}
-
-/// A JSON value read the way serde_json builds a `Value` (same numbers, same
-/// failures, objects sorted by key), kept as an output value.
-struct Sorted(Json<'static>);
-
-/// The key serde_json's `Value` reader treats as a boxed raw value when it
-/// comes first in an object.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
-
-impl<'de> Deserialize<'de> for Sorted {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SortedVisitor).map(Sorted)
-    }
-}
-
-struct SortedVisitor;
-
-impl<'de> Visitor<'de> for SortedVisitor {
-    type Value = Json<'static>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
-        Ok(Json::Bool(b))
-    }
-    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
-        Ok(Json::Int(i))
-    }
-    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
-        Ok(match i64::try_from(u) {
-            Ok(i) => Json::Int(i),
-            // Above i64: the digits, as serde_json writes a u64.
-            Err(_) => match RawValue::from_string(u.to_string()) {
-                Ok(r) => Json::RawOwned(r),
-                Err(_) => Json::Null,
-            },
-        })
-    }
-    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
-        // Non-finite floats are written as null, as a `Value` holds them.
-        Ok(Json::Float(f))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Json::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-        Ok(Json::Str(Cow::Owned(s)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Json::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        Sorted::deserialize(d).map(|s| s.0)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        let mut v = Vec::new();
-        while let Some(Sorted(x)) = a.next_element()? {
-            v.push(x);
-        }
-        Ok(Json::Arr(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        let Some(first) = a.next_key::<String>()? else {
-            return Ok(Json::Obj(Vec::new()));
-        };
-        if first == RAW_VALUE_TOKEN {
-            // serde_json's `Value` reads the string and parses it as JSON.
-            let text: String = a.next_value()?;
-            return serde_json::from_str::<Sorted>(&text)
-                .map(|s| s.0)
-                .map_err(de::Error::custom);
-        }
-        let Sorted(v) = a.next_value()?;
-        let mut o: Obj<'static> = vec![(Cow::Owned(first), v)];
-        while let Some(k) = a.next_key::<String>()? {
-            let Sorted(v) = a.next_value()?;
-            o.push((Cow::Owned(k), v));
-        }
-        Ok(Json::Obj(sort_keys(o)))
-    }
 }
 
 pub(super) fn map<'a>(
