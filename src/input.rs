@@ -586,7 +586,10 @@ pub fn parse_tasks<'a>(
             }
             if broken && !raws.is_empty() {
                 // JSON lines with a damaged line: every line is its own task.
-                let lines: Vec<&'a str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                let lines: Vec<&'a str> = split_lines(text)
+                    .into_iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect();
                 if lines.len() > 1 && lines.iter().all(|l| l.trim_start().starts_with('{')) {
                     return Ok(many(lines));
                 }
@@ -640,6 +643,27 @@ pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Enve
     ))
 }
 
+/// `str::lines` without its iterator machinery: splits at `\n`, drops a `\r`
+/// before it, and has no empty last line after a final `\n`.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.as_bytes().iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let line = rest.get(..i).unwrap_or_default();
+                out.push(line.strip_suffix('\r').unwrap_or(line));
+                rest = rest.get(i + 1..).unwrap_or_default();
+            }
+            None => {
+                out.push(rest);
+                rest = "";
+            }
+        }
+    }
+    out
+}
+
 fn raw_kind_is_object(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
@@ -658,6 +682,23 @@ mod tests {
             })
             .unwrap();
         pointer_at(text, e.line(), e.column())
+    }
+
+    #[test]
+    fn split_lines_is_str_lines() {
+        for t in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\n\n",
+            "a\r\nb\r",
+            "\r\n\r\n",
+            "a\rb\n",
+            "é\n\u{2028}x",
+        ] {
+            assert_eq!(split_lines(t), t.lines().collect::<Vec<_>>(), "{t:?}");
+        }
     }
 
     #[test]
