@@ -31,6 +31,8 @@ impl fmt::Debug for Text<'_> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    // Out of line: one string reader per deserializer type.
+    #[inline(never)]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<'a>(std::marker::PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
@@ -80,6 +82,9 @@ impl fmt::Debug for Field<'_> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    // Out of line: one copy of serde_json's raw-value reader serves every
+    // field of every input struct.
+    #[inline(never)]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <&'a RawValue>::deserialize(d).map(|r| Field(Some(r)))
     }
@@ -161,6 +166,7 @@ impl<'a> Json<'a> {
     }
 
     /// Python truthiness: `null`, `false`, `0`, `""`, `[]` and `{}` are false.
+    #[inline(never)]
     pub fn truthy(&self) -> bool {
         match self {
             Json::Null => false,
@@ -226,6 +232,7 @@ impl<'a> Json<'a> {
     }
 
     /// Looks up one key of an object value (the last occurrence wins, as in Python).
+    #[inline(never)]
     pub fn get(&self, key: &str) -> Option<Json<'_>> {
         match self {
             Json::Obj(o) => obj_get(o, key).cloned(),
@@ -326,12 +333,14 @@ fn raw_get<'s>(s: &'s str, key: &str) -> Option<Json<'s>> {
 }
 
 /// Finds a key in an ordered object.
+#[inline(never)]
 pub fn obj_get<'o, 'a>(o: &'o Obj<'a>, key: &str) -> Option<&'o Json<'a>> {
     o.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 /// Sets a key: overwrites in place when present, else appends (Python's
 /// `d[key] = value`).
+#[inline(never)]
 pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
     if let Some(slot) = o.iter_mut().find(|(k, _)| k == key) {
         slot.1 = value;
@@ -341,6 +350,7 @@ pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
 }
 
 /// Removes a key, when present.
+#[inline(never)]
 pub fn obj_remove<'a>(o: &mut Obj<'a>, key: &str) -> Option<Json<'a>> {
     let i = o.iter().position(|(k, _)| k == key)?;
     Some(o.remove(i).1)
@@ -538,6 +548,7 @@ impl<'de> Deserialize<'de> for RawText {
 }
 
 /// Dify's `wrap_dict(key, v)`: objects pass unchanged, anything else becomes `{key: v}`.
+#[inline(never)]
 pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
     if v.kind() == Kind::Object {
         v
