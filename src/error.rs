@@ -150,6 +150,7 @@ pub struct Warning {
 }
 
 /// Escapes one JSON-pointer reference token (RFC 6901).
+#[inline(never)]
 pub fn pointer_token(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }

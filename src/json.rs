@@ -267,6 +267,7 @@ pub enum Kind {
 }
 
 /// The kind of raw JSON text (which must be valid JSON).
+#[inline(never)]
 pub fn raw_kind(s: &str) -> Kind {
     match s.trim_start().as_bytes().first() {
         Some(b'{') => Kind::Object,
@@ -306,6 +307,7 @@ fn raw_str(s: &str) -> Option<Cow<'_, str>> {
     serde_json::from_str::<Text>(s).ok().map(|t| t.0)
 }
 
+#[inline(never)]
 fn raw_f64(s: &str) -> Option<f64> {
     if raw_kind(s) != Kind::Number {
         return None;
@@ -317,6 +319,7 @@ fn raw_f64(s: &str) -> Option<f64> {
 
 /// Parses raw object text into ordered entries; later duplicates replace
 /// earlier ones in place (Python's `dict` semantics).
+#[inline(never)]
 pub fn parse_obj(s: &str) -> Option<Obj<'_>> {
     if raw_kind(s) != Kind::Object {
         return None;

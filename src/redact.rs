@@ -88,6 +88,7 @@ pub fn value(v: &mut Option<Json<'_>>, path: &dyn Fn() -> String, tally: &mut Ta
     }
 }
 
+#[inline(never)]
 fn joined(base: &dyn Fn() -> String, trail: &[String]) -> String {
     let mut p = base();
     for t in trail {

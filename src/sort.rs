@@ -4,6 +4,7 @@
 
 /// Sorts `v` stably: `less(a, b)` says whether `a` must come before `b`.
 /// Insertion-sorted runs of 16, then bottom-up merging; O(n log n).
+#[inline(never)]
 pub(crate) fn stable_sort(v: &mut [usize], less: &dyn Fn(usize, usize) -> bool) {
     const RUN: usize = 16;
     let n = v.len();

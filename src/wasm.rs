@@ -45,6 +45,7 @@ fn now_micros() -> i64 {
 
 /// Parses the options JSON (`None`, `""`, `"null"` → defaults) and fills
 /// `now` from the host clock when the caller did not give it.
+#[inline(never)]
 fn options(json: Option<&str>) -> Result<Options, Error> {
     let mut o = crate::options_from_json(json.unwrap_or(""))?;
     if o.now.is_none() {

@@ -43,11 +43,13 @@ struct Node<'a> {
     finished_at: Option<Time>,
 }
 
+#[inline(never)]
 fn field_json(f: Field<'_>) -> Json<'_> {
     f.present().map(Json::Raw).unwrap_or(Json::Null)
 }
 
 /// A field that may be a JSON-string column.
+#[inline(never)]
 fn column<'a>(f: Field<'a>) -> Json<'a> {
     match f.value() {
         Some(r) if crate::json::raw_kind(r.get()) == Kind::String => match decode_json_column(r) {
