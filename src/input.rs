@@ -213,8 +213,32 @@ fn objects_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 fn end_users_map<'de: 'a, 'a, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<HashMap<Text<'a>, EndUser<'a>>>, D::Error> {
-    Option::<HashMap<Text<'a>, ObjectOnly<EndUser<'a>>>>::deserialize(d)
-        .map(|o| o.map(|m| m.into_iter().map(|(k, v)| (k, v.0)).collect()))
+    Option::<UserMap<'a>>::deserialize(d).map(|o| o.map(|m| m.0))
+}
+
+/// The end-user map read straight into its final type: the same calls,
+/// expectations and duplicate handling (the last value wins) as serde's
+/// `HashMap` reader, whose values here must be objects.
+struct UserMap<'a>(HashMap<Text<'a>, EndUser<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for UserMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = UserMap<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut out = HashMap::new();
+                while let Some((k, v)) = m.next_entry::<Text<'a>, ObjectOnly<EndUser<'a>>>()? {
+                    out.insert(k, v.0);
+                }
+                Ok(UserMap(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 /// An object field that may also arrive as a JSON string holding the object

@@ -142,44 +142,50 @@ pub(super) fn map<'a>(
     };
     let name = "generate_conversation_name";
     let tags = || vec![Cow::Borrowed("generate_name")];
-    out.traces.push(Trace {
-        id: trace_id,
-        project_name: ctx.project(),
-        name: Json::str(name),
-        start_time: Some(ctx.out(start)),
-        end_time: end.map(|t| ctx.out(t)),
-        input: Some(t_in),
-        output: Some(t_out),
-        metadata: Some(Json::Obj(md.clone())),
-        tags: tags(),
-        error_info: None,
-        ttft: None,
-        thread_id: if linked {
-            None
-        } else {
-            Some(raw(g.conversation_id))
+    crate::opik::push_out(
+        &mut out.traces,
+        Trace {
+            id: trace_id,
+            project_name: ctx.project(),
+            name: Json::str(name),
+            start_time: Some(ctx.out(start)),
+            end_time: end.map(|t| ctx.out(t)),
+            input: Some(t_in),
+            output: Some(t_out),
+            metadata: Some(Json::Obj(md.clone())),
+            tags: tags(),
+            error_info: None,
+            ttft: None,
+            thread_id: if linked {
+                None
+            } else {
+                Some(raw(g.conversation_id))
+            },
         },
-    });
-    out.spans.push(Span {
-        id: span_id,
-        project_name: ctx.project(),
-        trace_id,
-        parent_span_id: None,
-        name: Json::str(name),
-        kind: "general",
-        start_time: Some(ctx.out(start)),
-        end_time: end.map(|t| ctx.out(t)),
-        input: Some(wrap_dict("input", inputs)),
-        output: Some(wrap_dict("output", outputs)),
-        metadata: Some(Json::Obj(md)),
-        model: None,
-        provider: None,
-        tags: tags(),
-        usage: None,
-        total_estimated_cost: None,
-        error_info: None,
-        ttft: None,
-    });
+    );
+    crate::opik::push_out(
+        &mut out.spans,
+        Span {
+            id: span_id,
+            project_name: ctx.project(),
+            trace_id,
+            parent_span_id: None,
+            name: Json::str(name),
+            kind: "general",
+            start_time: Some(ctx.out(start)),
+            end_time: end.map(|t| ctx.out(t)),
+            input: Some(wrap_dict("input", inputs)),
+            output: Some(wrap_dict("output", outputs)),
+            metadata: Some(Json::Obj(md)),
+            model: None,
+            provider: None,
+            tags: tags(),
+            usage: None,
+            total_estimated_cost: None,
+            error_info: None,
+            ttft: None,
+        },
+    );
     Ok(())
 }
 
