@@ -64,10 +64,18 @@ pub struct Error {
 impl Error {
     /// A new error.
     pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from_parts(code, path.into(), message.into())
+    }
+
+    /// One out-of-line constructor for every caller (errors are rare; their
+    /// code need not be repeated at each call site).
+    #[inline(never)]
+    #[cold]
+    fn from_parts(code: ErrorCode, path: String, message: String) -> Self {
         Error {
             code,
-            message: message.into(),
-            path: path.into(),
+            message,
+            path,
         }
     }
 
@@ -145,6 +153,7 @@ pub struct Warning {
 }
 
 /// Escapes one JSON-pointer reference token (RFC 6901).
+#[inline(never)]
 pub fn pointer_token(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }

@@ -48,6 +48,7 @@ impl Uuid {
     }
 
     /// Parses a seed that must be an RFC 4122 version-4 UUID.
+    #[inline(never)]
     pub fn parse_v4(s: &str) -> Result<Uuid, UuidError> {
         let u = Uuid::parse_py(s)?;
         if u.is_v4() {
@@ -118,6 +119,7 @@ impl serde::Serialize for Uuid {
 
 /// Dify's `_seed_to_uuid4`: MD5 of the UTF-8 key with version 4 and the RFC
 /// variant set.
+#[inline(never)]
 pub fn seed(key: &str) -> Uuid {
     let mut d = md5(key.as_bytes());
     d[6] = (d[6] & 0x0F) | 0x40;

@@ -44,13 +44,20 @@ macro_rules! raw_struct {
                     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
                         let mut out = $name::default();
                         while let Some(k) = m.next_key::<Text<'a>>()? {
-                            match k.as_str() {
-                                $(stringify!($field) => out.$field = m.next_value()?,)*
-                                $($(stringify!($ofield) => out.$ofield = $conv(m.next_value()?),)*)?
+                            // The raw fields share one value call: each key
+                            // arm only picks the slot to fill.
+                            let slot: &mut Field<'a> = match k.as_str() {
+                                $(stringify!($field) => &mut out.$field,)*
+                                $($(stringify!($ofield) => {
+                                    out.$ofield = $conv(m.next_value()?);
+                                    continue;
+                                })*)?
                                 _ => {
                                     m.next_value::<IgnoredAny>()?;
+                                    continue;
                                 }
-                            }
+                            };
+                            *slot = m.next_value()?;
                         }
                         Ok(out)
                     }
@@ -206,8 +213,32 @@ fn objects_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 fn end_users_map<'de: 'a, 'a, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<HashMap<Text<'a>, EndUser<'a>>>, D::Error> {
-    Option::<HashMap<Text<'a>, ObjectOnly<EndUser<'a>>>>::deserialize(d)
-        .map(|o| o.map(|m| m.into_iter().map(|(k, v)| (k, v.0)).collect()))
+    Option::<UserMap<'a>>::deserialize(d).map(|o| o.map(|m| m.0))
+}
+
+/// The end-user map read straight into its final type: the same calls,
+/// expectations and duplicate handling (the last value wins) as serde's
+/// `HashMap` reader, whose values here must be objects.
+struct UserMap<'a>(HashMap<Text<'a>, EndUser<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for UserMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = UserMap<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut out = HashMap::new();
+                while let Some((k, v)) = m.next_entry::<Text<'a>, ObjectOnly<EndUser<'a>>>()? {
+                    out.insert(k, v.0);
+                }
+                Ok(UserMap(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 /// An object field that may also arrive as a JSON string holding the object
@@ -587,7 +618,10 @@ pub fn parse_tasks<'a>(
             }
             if broken && !raws.is_empty() {
                 // JSON lines with a damaged line: every line is its own task.
-                let lines: Vec<&'a str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                let lines: Vec<&'a str> = split_lines(text)
+                    .into_iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect();
                 if lines.len() > 1 && lines.iter().all(|l| l.trim_start().starts_with('{')) {
                     return Ok(many(lines));
                 }
@@ -641,6 +675,27 @@ pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Enve
     ))
 }
 
+/// `str::lines` without its iterator machinery: splits at `\n`, drops a `\r`
+/// before it, and has no empty last line after a final `\n`.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.as_bytes().iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let line = rest.get(..i).unwrap_or_default();
+                out.push(line.strip_suffix('\r').unwrap_or(line));
+                rest = rest.get(i + 1..).unwrap_or_default();
+            }
+            None => {
+                out.push(rest);
+                rest = "";
+            }
+        }
+    }
+    out
+}
+
 fn raw_kind_is_object(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
@@ -659,6 +714,23 @@ mod tests {
             })
             .unwrap();
         pointer_at(text, e.line(), e.column())
+    }
+
+    #[test]
+    fn split_lines_is_str_lines() {
+        for t in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\n\n",
+            "a\r\nb\r",
+            "\r\n\r\n",
+            "a\rb\n",
+            "é\n\u{2028}x",
+        ] {
+            assert_eq!(split_lines(t), t.lines().collect::<Vec<_>>(), "{t:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::value::RawValue;
 
@@ -31,6 +31,8 @@ impl fmt::Debug for Text<'_> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    // Out of line: one string reader per deserializer type.
+    #[inline(never)]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<'a>(std::marker::PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
@@ -80,6 +82,9 @@ impl fmt::Debug for Field<'_> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    // Out of line: one copy of serde_json's raw-value reader serves every
+    // field of every input struct.
+    #[inline(never)]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <&'a RawValue>::deserialize(d).map(|r| Field(Some(r)))
     }
@@ -161,6 +166,7 @@ impl<'a> Json<'a> {
     }
 
     /// Python truthiness: `null`, `false`, `0`, `""`, `[]` and `{}` are false.
+    #[inline(never)]
     pub fn truthy(&self) -> bool {
         match self {
             Json::Null => false,
@@ -226,6 +232,7 @@ impl<'a> Json<'a> {
     }
 
     /// Looks up one key of an object value (the last occurrence wins, as in Python).
+    #[inline(never)]
     pub fn get(&self, key: &str) -> Option<Json<'_>> {
         match self {
             Json::Obj(o) => obj_get(o, key).cloned(),
@@ -260,6 +267,7 @@ pub enum Kind {
 }
 
 /// The kind of raw JSON text (which must be valid JSON).
+#[inline(never)]
 pub fn raw_kind(s: &str) -> Kind {
     match s.trim_start().as_bytes().first() {
         Some(b'{') => Kind::Object,
@@ -299,6 +307,7 @@ fn raw_str(s: &str) -> Option<Cow<'_, str>> {
     serde_json::from_str::<Text>(s).ok().map(|t| t.0)
 }
 
+#[inline(never)]
 fn raw_f64(s: &str) -> Option<f64> {
     if raw_kind(s) != Kind::Number {
         return None;
@@ -310,6 +319,7 @@ fn raw_f64(s: &str) -> Option<f64> {
 
 /// Parses raw object text into ordered entries; later duplicates replace
 /// earlier ones in place (Python's `dict` semantics).
+#[inline(never)]
 pub fn parse_obj(s: &str) -> Option<Obj<'_>> {
     if raw_kind(s) != Kind::Object {
         return None;
@@ -333,12 +343,14 @@ fn raw_get<'s>(s: &'s str, key: &str) -> Option<Json<'s>> {
 }
 
 /// Finds a key in an ordered object.
+#[inline(never)]
 pub fn obj_get<'o, 'a>(o: &'o Obj<'a>, key: &str) -> Option<&'o Json<'a>> {
     o.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 /// Sets a key: overwrites in place when present, else appends (Python's
 /// `d[key] = value`).
+#[inline(never)]
 pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
     if let Some(slot) = o.iter_mut().find(|(k, _)| k == key) {
         slot.1 = value;
@@ -348,6 +360,7 @@ pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
 }
 
 /// Removes a key, when present.
+#[inline(never)]
 pub fn obj_remove<'a>(o: &mut Obj<'a>, key: &str) -> Option<Json<'a>> {
     let i = o.iter().position(|(k, _)| k == key)?;
     Some(o.remove(i).1)
@@ -415,7 +428,137 @@ impl Serialize for Json<'_> {
     }
 }
 
+/// Sorts object entries by key, bytewise, the last of equal keys winning:
+/// the order and the values of a `BTreeMap` built from them.
+pub(crate) fn sort_keys(o: Obj<'static>) -> Obj<'static> {
+    let mut idx: Vec<usize> = (0..o.len()).collect();
+    crate::sort::stable_sort(&mut idx, &|a, b| o[a].0 < o[b].0);
+    let mut keep = vec![true; o.len()];
+    for w in idx.windows(2) {
+        if o[w[0]].0 == o[w[1]].0 {
+            keep[w[0]] = false;
+        }
+    }
+    let mut slots: Vec<Option<(Cow<'static, str>, Json<'static>)>> =
+        o.into_iter().map(Some).collect();
+    idx.iter()
+        .filter(|&&i| keep[i])
+        .filter_map(|&i| slots[i].take())
+        .collect()
+}
+
+/// A whole JSON value, read the way serde_json builds a `Value`: the same
+/// numbers, the same failures and error messages, objects sorted by key with
+/// the last duplicate winning. Used where the mapping or the options need a
+/// tree, without serde_json's `Value` and its `BTreeMap` code.
+pub struct Tree(pub Json<'static>);
+
+/// The key serde_json's `Value` reader treats as a boxed raw value when it
+/// comes first in an object.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TreeVisitor).map(Tree)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = Json<'static>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(Json::Int(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(match i64::try_from(u) {
+            Ok(i) => Json::Int(i),
+            // Above i64: the digits, as serde_json writes a u64.
+            Err(_) => match RawValue::from_string(u.to_string()) {
+                Ok(r) => Json::RawOwned(r),
+                Err(_) => Json::Null,
+            },
+        })
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        // A `Value` holds a non-finite float as null.
+        Ok(if f.is_finite() {
+            Json::Float(f)
+        } else {
+            Json::Null
+        })
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(s)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Tree::deserialize(d).map(|s| s.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut v = Vec::new();
+        while let Some(Tree(x)) = a.next_element()? {
+            v.push(x);
+        }
+        Ok(Json::Arr(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let Some(first) = a.next_key::<String>()? else {
+            return Ok(Json::Obj(Vec::new()));
+        };
+        if first == RAW_VALUE_TOKEN {
+            // serde_json's `Value` reads the string and parses it as JSON.
+            let RawText(text) = a.next_value()?;
+            return serde_json::from_str::<Tree>(&text)
+                .map(|s| s.0)
+                .map_err(de::Error::custom);
+        }
+        let Tree(v) = a.next_value()?;
+        let mut o: Obj<'static> = vec![(Cow::Owned(first), v)];
+        while let Some(k) = a.next_key::<String>()? {
+            let Tree(v) = a.next_value()?;
+            o.push((Cow::Owned(k), v));
+        }
+        Ok(Json::Obj(sort_keys(o)))
+    }
+}
+
+/// The string after serde_json's raw-value key, read with the same
+/// expectations (and error messages) as serde_json's own reader.
+struct RawText(String);
+
+impl<'de> Deserialize<'de> for RawText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("raw value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawText, E> {
+                Ok(RawText(s.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// Dify's `wrap_dict(key, v)`: objects pass unchanged, anything else becomes `{key: v}`.
+#[inline(never)]
 pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
     if v.kind() == Kind::Object {
         v
@@ -444,6 +587,52 @@ pub fn decode_json_column(raw: &RawValue) -> Result<Box<RawValue>, serde_json::E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trees_read_like_serde_json_values() {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Ours {
+            #[allow(dead_code)]
+            now: Option<Tree>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Theirs {
+            #[allow(dead_code)]
+            now: Option<serde_json::Value>,
+        }
+        for v in [
+            "null",
+            "1",
+            "-1.5e3",
+            "1e400",
+            "18446744073709551616",
+            r#"{"at":1,"at":"x","b":[1,{"$serde_json::private::RawValue":"2"}]}"#,
+            r#"{"$serde_json::private::RawValue":3}"#,
+            r#"{"$serde_json::private::RawValue":"[1,"}"#,
+            r#"{"$serde_json::private::RawValue":"1","x":2}"#,
+            r#"[1,2,"#,
+            r#""\ud800""#,
+        ] {
+            let t = format!(r#"{{"now":{v}}}"#);
+            let ours = serde_json::from_str::<Ours>(&t).map(|o| {
+                o.now
+                    .map(|n| serde_json::to_string(&n.0).unwrap())
+                    .unwrap_or_default()
+            });
+            let theirs = serde_json::from_str::<Theirs>(&t).map(|o| {
+                o.now
+                    .map(|n| serde_json::to_string(&n).unwrap())
+                    .unwrap_or_default()
+            });
+            assert_eq!(
+                ours.map_err(|e| e.to_string()),
+                theirs.map_err(|e| e.to_string()),
+                "{v}"
+            );
+        }
+    }
 
     fn raw(s: &str) -> Box<RawValue> {
         RawValue::from_string(s.to_owned()).unwrap()

@@ -19,6 +19,7 @@ pub mod provider;
 pub mod redact;
 pub mod requests;
 pub mod scan;
+mod sort;
 pub mod time;
 pub mod usage;
 

@@ -410,33 +410,36 @@ pub fn nest_rounds(
         for &k in &r.children {
             spans[first + k].parent_span_id = Some(id);
         }
-        new_spans.push(Span {
-            id,
-            project_name: ctx.project(),
-            trace_id: spans[first - 1].trace_id,
-            parent_span_id: Some(parent),
-            name: Json::Str(Cow::Owned(format!("{title} #{}", r.index + 1))),
-            kind: "general",
-            start_time: Some(start),
-            end_time: Some(Time::utc(r.end)),
-            input: None,
-            output: None,
-            metadata: Some(Json::Obj(meta)),
-            model: None,
-            provider: None,
-            tags: vec![Cow::Borrowed(if r.kind == "iteration" {
-                "iteration_round"
-            } else {
-                "loop_round"
-            })],
-            usage: None,
-            total_estimated_cost: None,
-            error_info: failed.map(|e| ErrorInfo {
-                exception_type: format!("{}_round_failed", r.kind),
-                ..e
-            }),
-            ttft: None,
-        });
+        crate::opik::push_out(
+            &mut new_spans,
+            Span {
+                id,
+                project_name: ctx.project(),
+                trace_id: spans[first - 1].trace_id,
+                parent_span_id: Some(parent),
+                name: Json::Str(Cow::Owned(format!("{title} #{}", r.index + 1))),
+                kind: "general",
+                start_time: Some(start),
+                end_time: Some(Time::utc(r.end)),
+                input: None,
+                output: None,
+                metadata: Some(Json::Obj(meta)),
+                model: None,
+                provider: None,
+                tags: vec![Cow::Borrowed(if r.kind == "iteration" {
+                    "iteration_round"
+                } else {
+                    "loop_round"
+                })],
+                usage: None,
+                total_estimated_cost: None,
+                error_info: failed.map(|e| ErrorInfo {
+                    exception_type: format!("{}_round_failed", r.kind),
+                    ..e
+                }),
+                ttft: None,
+            },
+        );
     }
     // Parents first: a depth-first walk from the root span, children by start.
     let run_spans: Vec<Span> = spans.drain(first - 1..).chain(new_spans).collect();
@@ -447,7 +450,7 @@ pub fn nest_rounds(
             if reparent {
                 s.parent_span_id = Some(root);
             }
-            spans.push(s);
+            crate::opik::push_out(spans, s);
         }
     }
     Ok(())
@@ -465,7 +468,8 @@ fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(
         }
     }
     for v in kids.values_mut() {
-        v.sort_by_key(|&i| (spans[i].start_time.map_or(0, |t| t.micros), i));
+        let key = |i: usize| (spans[i].start_time.map_or(0, |t| t.micros), i);
+        crate::sort::stable_sort(v, &|a, b| key(a) < key(b));
     }
     let mut seen = vec![false; spans.len()];
     let mut order = Vec::with_capacity(spans.len());

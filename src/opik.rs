@@ -227,3 +227,11 @@ impl MapResult<'_> {
         unsafe { String::from_utf8_unchecked(out) }
     }
 }
+
+/// Appends a trace or span to an output list. Out of line: the objects are
+/// large, and an inlined `Vec::push` (growth path included) at each of the
+/// mappers' call sites costs several hundred bytes of WebAssembly.
+#[inline(never)]
+pub(crate) fn push_out<T>(list: &mut Vec<T>, item: T) {
+    list.push(item);
+}

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorCode};
+use crate::json::{obj_get, Json, Tree};
 use crate::time;
 
 /// The default Opik project.
@@ -110,9 +111,9 @@ pub struct OptionsInput {
     /// Dify's FILES_URL.
     pub files_url: Option<String>,
     /// RFC 3339 instant, or epoch milliseconds.
-    pub now: Option<serde_json::Value>,
+    pub now: Option<Tree>,
     /// `"event"` or `{at, events_from?, events_to?}`.
-    pub id_time: Option<serde_json::Value>,
+    pub id_time: Option<Tree>,
     /// `+00:00` style offset of naive datetimes.
     pub naive_offset: Option<String>,
     /// Redact credentials.
@@ -127,16 +128,18 @@ fn opt_err(field: &str, msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidOption, format!("/options/{field}"), msg)
 }
 
-/// Parses an RFC 3339 instant (or epoch milliseconds) into µs.
-pub fn parse_instant(v: &serde_json::Value, field: &str) -> Result<i64, Error> {
+/// Parses an RFC 3339 instant (or epoch milliseconds) into µs. `v` is a
+/// value as [`Tree`] reads it.
+pub fn parse_instant(v: &Json, field: &str) -> Result<i64, Error> {
     match v {
-        serde_json::Value::String(s) => time::parse(s, 0).map(|t| t.micros).map_err(|_| {
+        Json::Str(s) => time::parse(s, 0).map(|t| t.micros).map_err(|_| {
             opt_err(
                 field,
                 "expected an RFC 3339 instant such as 2026-01-01T00:00:00Z",
             )
         }),
-        serde_json::Value::Number(n) => n
+        // A whole number above i64 is kept as its digits (`RawOwned`).
+        Json::Int(_) | Json::Float(_) | Json::RawOwned(_) => v
             .as_f64()
             .filter(|f| f.is_finite() && f.abs() < 1e15)
             .map(|ms| (ms * 1000.0) as i64)
@@ -161,10 +164,10 @@ impl OptionsInput {
             o.files_url = f;
         }
         if let Some(n) = &self.now {
-            o.now = Some(parse_instant(n, "now")?);
+            o.now = Some(parse_instant(&n.0, "now")?);
         }
         if let Some(v) = &self.id_time {
-            o.id_time = parse_id_time(v)?;
+            o.id_time = parse_id_time(&v.0)?;
         }
         if let Some(z) = &self.naive_offset {
             o.naive_offset = time::parse_offset(z).map_err(|_| {
@@ -182,16 +185,15 @@ impl OptionsInput {
     }
 }
 
-/// Parses the `id_time` option.
-pub fn parse_id_time(v: &serde_json::Value) -> Result<IdTime, Error> {
+/// Parses the `id_time` option, a value as [`Tree`] reads it (an object's
+/// keys are unique).
+pub fn parse_id_time(v: &Json) -> Result<IdTime, Error> {
     match v {
-        serde_json::Value::String(s) if s == "event" => Ok(IdTime::Event),
-        serde_json::Value::Object(m) => {
-            let at = m
-                .get("at")
-                .ok_or_else(|| opt_err("id_time/at", "id_time needs `at`"))?;
+        Json::Str(s) if s == "event" => Ok(IdTime::Event),
+        Json::Obj(m) => {
+            let at = obj_get(m, "at").ok_or_else(|| opt_err("id_time/at", "id_time needs `at`"))?;
             let at = parse_instant(at, "id_time/at")?;
-            match (m.get("events_from"), m.get("events_to")) {
+            match (obj_get(m, "events_from"), obj_get(m, "events_to")) {
                 (None, None) => Ok(IdTime::At(at)),
                 (Some(f), Some(t)) => {
                     let from = parse_instant(f, "id_time/events_from")?;

@@ -30,6 +30,7 @@ fn int_json(v: PyInt) -> Json<'static> {
 }
 
 /// Parses an integer literal (no fraction, no exponent).
+#[inline(never)]
 fn int_literal(t: &str) -> Option<PyInt> {
     if t.contains(['.', 'e', 'E']) {
         return None;

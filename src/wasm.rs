@@ -6,11 +6,13 @@
 //! [`Error`](crate::Error) fields. Nothing here panics on any input (a panic
 //! would abort the instance), so the instance keeps working after any error.
 //!
-//! Besides the string entry points there is a byte-buffer path for the
-//! package's hand-written wrapper: the wrapper encodes the input straight into
-//! a reused buffer in wasm memory (`inputBuffer`), runs `runInput`, and decodes
-//! the output in place (`outputPtr`). This avoids the generic string glue,
-//! which copies large strings slowly.
+//! The package's hand-written wrapper uses a byte-buffer path: it encodes the
+//! input straight into a reused buffer in wasm memory (`inputBuffer`), runs
+//! `runInput`, and decodes the output in place (`outputPtr`). This avoids the
+//! generic string glue, which copies large strings slowly. The module exports
+//! only what the wrapper calls (`runInput` and its buffers,
+//! `validateConfigJson`, `version`); the string entry points (`map_json` and
+//! the like) are compiled for `tests/wasm.rs` only.
 //!
 //! Exports carry `#[cfg_attr(not(test), wasm_bindgen)]` so that
 //! `tests/wasm.rs` can compile this file as a plain Rust module and call the
@@ -45,6 +47,7 @@ fn now_micros() -> i64 {
 
 /// Parses the options JSON (`None`, `""`, `"null"` → defaults) and fills
 /// `now` from the host clock when the caller did not give it.
+#[inline(never)]
 fn options(json: Option<&str>) -> Result<Options, Error> {
     let mut o = crate::options_from_json(json.unwrap_or(""))?;
     if o.now.is_none() {
@@ -140,23 +143,27 @@ fn requests_from_input(
     Ok(serde_json::to_string(&out).unwrap_or_default())
 }
 
+// The string entry points below are compiled for `tests/wasm.rs` only: the
+// package's wrapper reaches every operation through `runInput`, so the module
+// does not export them (each export costs its glue in the .wasm and the JS).
+
 /// Maps Dify trace tasks (one envelope, an array, or JSON lines) to
 /// `{"traces","spans","warnings"}` JSON text. Throws on the first task that
 /// cannot be mapped.
-#[cfg_attr(not(test), wasm_bindgen(js_name = mapJson))]
+#[cfg(test)]
 pub fn map_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
     run(Op::Map, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
 }
 
 /// Like [`map_json`], but maps every task it can and lists the failing ones
 /// under `errors`; throws only when the input cannot be split into tasks.
-#[cfg_attr(not(test), wasm_bindgen(js_name = mapEachJson))]
+#[cfg(test)]
 pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
     run(Op::Each, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
 }
 
 /// [`map_json`] on UTF-8 bytes, returning UTF-8 bytes.
-#[cfg_attr(not(test), wasm_bindgen(js_name = mapBytes))]
+#[cfg(test)]
 pub fn map_bytes(input: &[u8], options_json: Option<String>) -> Result<Vec<u8>, js_sys::Error> {
     utf8(input)
         .and_then(|text| run(Op::Map, text, options_json.as_deref(), None, None))
@@ -174,7 +181,7 @@ pub fn validate_config_json(config_json: &str) -> String {
 
 /// Builds the batch requests for a mapping result (JSON text), a
 /// configuration and optional limits; returns `{"requests","warnings"}`.
-#[cfg_attr(not(test), wasm_bindgen(js_name = buildRequestsJson))]
+#[cfg(test)]
 pub fn build_requests_json(
     result_json: &str,
     config_json: &str,
@@ -186,7 +193,7 @@ pub fn build_requests_json(
 
 /// Maps Dify input and builds its requests in one call; the warnings of both
 /// steps are merged. Returns `{"requests","warnings"}`.
-#[cfg_attr(not(test), wasm_bindgen(js_name = requestsFromInputJson))]
+#[cfg(test)]
 pub fn requests_from_input_json(
     input: &str,
     options_json: Option<String>,

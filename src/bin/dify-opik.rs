@@ -19,6 +19,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use dify_opik::config::{validate, ConfigInput};
+use dify_opik::json::Json;
 use dify_opik::options::{parse_id_time, parse_instant, IdTime};
 use dify_opik::requests::{build, Limits};
 use dify_opik::{map_each, Error, ErrorCode, Options, Profile};
@@ -113,12 +114,7 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
                     .map_err(|_| usage_error("--max-body-bytes takes a number"))?
             }
             "--files-url" => opts.files_url = value("--files-url")?,
-            "--now" => {
-                opts.now = Some(parse_instant(
-                    &serde_json::Value::String(value("--now")?),
-                    "now",
-                )?)
-            }
+            "--now" => opts.now = Some(parse_instant(&Json::Str(value("--now")?.into()), "now")?),
             "--naive-offset" => {
                 opts.naive_offset = dify_opik::time::parse_offset(&value("--naive-offset")?)
                     .map_err(|_| usage_error("--naive-offset takes an offset such as +08:00"))?
@@ -141,15 +137,14 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
         }
     }
     if let Some(at) = at {
-        let mut m = serde_json::Map::new();
-        m.insert("at".into(), at.into());
+        let mut m = vec![("at".into(), Json::Str(at.into()))];
         if let Some(f) = from {
-            m.insert("events_from".into(), f.into());
+            m.push(("events_from".into(), Json::Str(f.into())));
         }
         if let Some(t) = to {
-            m.insert("events_to".into(), t.into());
+            m.push(("events_to".into(), Json::Str(t.into())));
         }
-        opts.id_time = parse_id_time(&serde_json::Value::Object(m))?;
+        opts.id_time = parse_id_time(&Json::Obj(m))?;
     } else if from.is_some() || to.is_some() {
         return Err(usage_error("--events-from/--events-to need --id-time-at"));
     }

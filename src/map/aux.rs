@@ -185,26 +185,29 @@ pub(super) fn emit<'a>(
                 None => own_trace_id,
             },
         };
-        out.spans.push(Span {
-            id: span_id,
-            project_name: ctx.project(),
-            trace_id,
-            parent_span_id: None,
-            name: a.name,
-            kind: "tool",
-            start_time: Some(start),
-            end_time: end,
-            input: Some(a.input),
-            output: Some(a.output),
-            metadata: Some(Json::Obj(md)),
-            model: None,
-            provider: None,
-            tags: a.tags,
-            usage: None,
-            total_estimated_cost: None,
-            error_info: None,
-            ttft: None,
-        });
+        crate::opik::push_out(
+            &mut out.spans,
+            Span {
+                id: span_id,
+                project_name: ctx.project(),
+                trace_id,
+                parent_span_id: None,
+                name: a.name,
+                kind: "tool",
+                start_time: Some(start),
+                end_time: end,
+                input: Some(a.input),
+                output: Some(a.output),
+                metadata: Some(Json::Obj(md)),
+                model: None,
+                provider: None,
+                tags: a.tags,
+                usage: None,
+                total_estimated_cost: None,
+                error_info: None,
+                ttft: None,
+            },
+        );
         return Ok(());
     }
 
@@ -240,20 +243,23 @@ pub(super) fn emit<'a>(
             (Cow::Borrowed("message_id"), Json::Str(join.clone())),
             (Cow::Borrowed("created_from"), Json::str("dify")),
         ];
-        out.traces.push(Trace {
-            id: own_trace_id,
-            project_name: ctx.project(),
-            name: a.name.clone(),
-            start_time: Some(start.to_utc()),
-            end_time: end.map(Time::to_utc),
-            input: Some(a.input.clone()),
-            output: Some(a.output.clone()),
-            metadata: Some(Json::Obj(tmd)),
-            tags: vec![Cow::Borrowed(a.kind)],
-            error_info: None,
-            ttft: None,
-            thread_id: a.turn.then_some(conversation),
-        });
+        crate::opik::push_out(
+            &mut out.traces,
+            Trace {
+                id: own_trace_id,
+                project_name: ctx.project(),
+                name: a.name.clone(),
+                start_time: Some(start.to_utc()),
+                end_time: end.map(Time::to_utc),
+                input: Some(a.input.clone()),
+                output: Some(a.output.clone()),
+                metadata: Some(Json::Obj(tmd)),
+                tags: vec![Cow::Borrowed(a.kind)],
+                error_info: None,
+                ttft: None,
+                thread_id: a.turn.then_some(conversation),
+            },
+        );
         if chatflow {
             out.pending_join = Some(PendingJoin {
                 message_id: join.to_string(),
@@ -275,28 +281,31 @@ pub(super) fn emit<'a>(
         }
         own_trace_id
     };
-    out.spans.push(Span {
-        id: span_id,
-        project_name: ctx.project(),
-        trace_id,
-        parent_span_id: None,
-        name: a.name,
-        kind: a.linked_type,
-        start_time: Some(start.to_utc()),
-        end_time: end.map(Time::to_utc),
-        input: Some(a.input),
-        output: Some(a.output),
-        metadata: Some(Json::Obj(md)),
-        model: a.model,
-        provider: a.provider,
-        tags: a.tags,
-        usage: a.usage,
-        total_estimated_cost: None,
-        error_info: a
-            .error
-            .as_deref()
-            .map(|e| linked::error_info(a.kind, "error", Some(e))),
-        ttft: None,
-    });
+    crate::opik::push_out(
+        &mut out.spans,
+        Span {
+            id: span_id,
+            project_name: ctx.project(),
+            trace_id,
+            parent_span_id: None,
+            name: a.name,
+            kind: a.linked_type,
+            start_time: Some(start.to_utc()),
+            end_time: end.map(Time::to_utc),
+            input: Some(a.input),
+            output: Some(a.output),
+            metadata: Some(Json::Obj(md)),
+            model: a.model,
+            provider: a.provider,
+            tags: a.tags,
+            usage: a.usage,
+            total_estimated_cost: None,
+            error_info: a
+                .error
+                .as_deref()
+                .map(|e| linked::error_info(a.kind, "error", Some(e))),
+            ttft: None,
+        },
+    );
     Ok(())
 }

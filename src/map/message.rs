@@ -199,40 +199,46 @@ pub(super) fn map<'a>(
         if obj_get(&span_md, "usage").is_none() {
             span_md.push((Cow::Borrowed("usage"), Json::Obj(usage)));
         }
-        out.traces.push(Trace {
-            id: trace_id,
-            project_name: ctx.project(),
-            name: Json::str("message"),
-            start_time: Some(start),
-            end_time: end,
-            input: Some(inputs.clone()),
-            output: Some(answer.clone()),
-            metadata: Some(Json::Obj(md)),
-            tags: vec![Cow::Borrowed("message"), mode.clone()],
-            error_info: None,
-            ttft: None,
-            thread_id: Some(raw(dget(|d| d.conversation_id))),
-        });
-        out.spans.push(Span {
-            id: span_id,
-            project_name: ctx.project(),
-            trace_id,
-            parent_span_id: None,
-            name: Json::str("llm"),
-            kind: "llm",
-            start_time: Some(start),
-            end_time: end,
-            input: Some(Json::Obj(vec![(Cow::Borrowed("input"), inputs)])),
-            output: Some(Json::Obj(vec![(Cow::Borrowed("output"), answer)])),
-            metadata: Some(Json::Obj(span_md)),
-            model: None,
-            provider: None,
-            tags: vec![Cow::Borrowed("llm"), mode],
-            usage: Some(Json::Obj(backend_usage)),
-            total_estimated_cost: None,
-            error_info: None,
-            ttft: None,
-        });
+        crate::opik::push_out(
+            &mut out.traces,
+            Trace {
+                id: trace_id,
+                project_name: ctx.project(),
+                name: Json::str("message"),
+                start_time: Some(start),
+                end_time: end,
+                input: Some(inputs.clone()),
+                output: Some(answer.clone()),
+                metadata: Some(Json::Obj(md)),
+                tags: vec![Cow::Borrowed("message"), mode.clone()],
+                error_info: None,
+                ttft: None,
+                thread_id: Some(raw(dget(|d| d.conversation_id))),
+            },
+        );
+        crate::opik::push_out(
+            &mut out.spans,
+            Span {
+                id: span_id,
+                project_name: ctx.project(),
+                trace_id,
+                parent_span_id: None,
+                name: Json::str("llm"),
+                kind: "llm",
+                start_time: Some(start),
+                end_time: end,
+                input: Some(Json::Obj(vec![(Cow::Borrowed("input"), inputs)])),
+                output: Some(Json::Obj(vec![(Cow::Borrowed("output"), answer)])),
+                metadata: Some(Json::Obj(span_md)),
+                model: None,
+                provider: None,
+                tags: vec![Cow::Borrowed("llm"), mode],
+                usage: Some(Json::Obj(backend_usage)),
+                total_estimated_cost: None,
+                error_info: None,
+                ttft: None,
+            },
+        );
         return Ok(());
     }
 
@@ -326,39 +332,45 @@ pub(super) fn map<'a>(
         ),
     };
     let answer_obj = Json::Obj(vec![(Cow::Borrowed("answer"), answer)]);
-    out.traces.push(Trace {
-        id: trace_id,
-        project_name: ctx.project(),
-        name: Json::str("message"),
-        start_time: Some(start.to_utc()),
-        end_time: end.map(|t| t.to_utc()),
-        input: Some(Json::Obj(trace_input)),
-        output: Some(answer_obj.clone()),
-        metadata: Some(Json::Obj(md.clone())),
-        tags: vec![Cow::Borrowed("message"), mode.clone()],
-        error_info: error_info.clone(),
-        ttft,
-        thread_id: Some(thread),
-    });
-    out.spans.push(Span {
-        id: span_id,
-        project_name: ctx.project(),
-        trace_id,
-        parent_span_id: None,
-        name: Json::str("llm"),
-        kind: "llm",
-        start_time: Some(start.to_utc()),
-        end_time: end.map(|t| t.to_utc()),
-        input: Some(Json::Obj(vec![(Cow::Borrowed("messages"), inputs)])),
-        output: Some(answer_obj),
-        metadata: Some(Json::Obj(md)),
-        model,
-        provider,
-        tags: vec![Cow::Borrowed("llm"), mode],
-        usage: span_usage,
-        total_estimated_cost: cost,
-        error_info,
-        ttft,
-    });
+    crate::opik::push_out(
+        &mut out.traces,
+        Trace {
+            id: trace_id,
+            project_name: ctx.project(),
+            name: Json::str("message"),
+            start_time: Some(start.to_utc()),
+            end_time: end.map(|t| t.to_utc()),
+            input: Some(Json::Obj(trace_input)),
+            output: Some(answer_obj.clone()),
+            metadata: Some(Json::Obj(md.clone())),
+            tags: vec![Cow::Borrowed("message"), mode.clone()],
+            error_info: error_info.clone(),
+            ttft,
+            thread_id: Some(thread),
+        },
+    );
+    crate::opik::push_out(
+        &mut out.spans,
+        Span {
+            id: span_id,
+            project_name: ctx.project(),
+            trace_id,
+            parent_span_id: None,
+            name: Json::str("llm"),
+            kind: "llm",
+            start_time: Some(start.to_utc()),
+            end_time: end.map(|t| t.to_utc()),
+            input: Some(Json::Obj(vec![(Cow::Borrowed("messages"), inputs)])),
+            output: Some(answer_obj),
+            metadata: Some(Json::Obj(md)),
+            model,
+            provider,
+            tags: vec![Cow::Borrowed("llm"), mode],
+            usage: span_usage,
+            total_estimated_cost: cost,
+            error_info,
+            ttft,
+        },
+    );
     Ok(())
 }

@@ -90,6 +90,7 @@ impl<'o> Ctx<'o> {
     }
 
     /// A path relative to the task, as seen in the caller's input.
+    #[inline(never)]
     fn path_dyn(&self, p: &dyn PathArg) -> String {
         let p = p.build();
         let p = if self.bare {
@@ -106,6 +107,7 @@ impl<'o> Ctx<'o> {
     }
 
     /// Records a warning.
+    #[inline(never)]
     fn warn_dyn(&mut self, code: WarningCode, path: &dyn PathArg, message: String) {
         let path = self.path(path);
         self.warnings.push(Warning {
@@ -121,6 +123,8 @@ impl<'o> Ctx<'o> {
     }
 
     /// Builds an error at a task-relative path.
+    #[inline(never)]
+    #[cold]
     fn err_dyn(&self, code: ErrorCode, path: &dyn PathArg, message: String) -> Error {
         Error::new(code, self.path(path), message)
     }
@@ -159,7 +163,17 @@ impl<'o> Ctx<'o> {
         f: Field<'a>,
         path: impl PathArg,
     ) -> Result<Option<Cow<'a, str>>, Error> {
-        Ok(self.text(f, path)?.filter(|s| !s.is_empty()))
+        self.truthy_text_dyn(f, &path)
+    }
+
+    /// Reads an optional string field and treats `""` as absent.
+    #[inline(never)]
+    fn truthy_text_dyn<'a>(
+        &self,
+        f: Field<'a>,
+        path: &dyn PathArg,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
+        Ok(self.text_dyn(f, path)?.filter(|s| !s.is_empty()))
     }
 
     /// Reads an optional number field.

@@ -43,11 +43,13 @@ struct Node<'a> {
     finished_at: Option<Time>,
 }
 
+#[inline(never)]
 fn field_json(f: Field<'_>) -> Json<'_> {
     f.present().map(Json::Raw).unwrap_or(Json::Null)
 }
 
 /// A field that may be a JSON-string column.
+#[inline(never)]
 fn column<'a>(f: Field<'a>) -> Json<'a> {
     match f.value() {
         Some(r) if crate::json::raw_kind(r.get()) == Kind::String => match decode_json_column(r) {
@@ -322,43 +324,49 @@ pub(super) fn map<'a>(
     } else {
         ("workflow", &["workflow"])
     };
-    out.traces.push(Trace {
-        id: trace_id,
-        project_name: ctx.project(),
-        name: Json::str(name),
-        start_time: Some(ctx.out(start)),
-        end_time: end.map(|t| ctx.out(t)),
-        input: Some(input.clone()),
-        output: Some(output.clone()),
-        metadata: Some(Json::Obj(md.clone())),
-        tags: tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
-        error_info: error_info.clone(),
-        ttft: None,
-        thread_id: Some(field_json(w.conversation_id)),
-    });
+    crate::opik::push_out(
+        &mut out.traces,
+        Trace {
+            id: trace_id,
+            project_name: ctx.project(),
+            name: Json::str(name),
+            start_time: Some(ctx.out(start)),
+            end_time: end.map(|t| ctx.out(t)),
+            input: Some(input.clone()),
+            output: Some(output.clone()),
+            metadata: Some(Json::Obj(md.clone())),
+            tags: tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
+            error_info: error_info.clone(),
+            ttft: None,
+            thread_id: Some(field_json(w.conversation_id)),
+        },
+    );
     if let Some(m) = &message_id {
         out.workflow_message = Some((m.to_string(), trace_id));
     }
-    out.spans.push(Span {
-        id: root_id,
-        project_name: ctx.project(),
-        trace_id,
-        parent_span_id: None,
-        name: Json::str("workflow"),
-        kind: "general",
-        start_time: Some(ctx.out(start)),
-        end_time: end.map(|t| ctx.out(t)),
-        input: Some(input),
-        output: Some(output),
-        metadata: Some(Json::Obj(md.clone())),
-        model: None,
-        provider: None,
-        tags: vec![Cow::Borrowed("workflow")],
-        usage: None,
-        total_estimated_cost: None,
-        error_info,
-        ttft: None,
-    });
+    crate::opik::push_out(
+        &mut out.spans,
+        Span {
+            id: root_id,
+            project_name: ctx.project(),
+            trace_id,
+            parent_span_id: None,
+            name: Json::str("workflow"),
+            kind: "general",
+            start_time: Some(ctx.out(start)),
+            end_time: end.map(|t| ctx.out(t)),
+            input: Some(input),
+            output: Some(output),
+            metadata: Some(Json::Obj(md.clone())),
+            model: None,
+            provider: None,
+            tags: vec![Cow::Borrowed("workflow")],
+            usage: None,
+            total_estimated_cost: None,
+            error_info,
+            ttft: None,
+        },
+    );
 
     // The app id the node spans carry.
     let app_id = obj_get(&md, "app_id").filter(|v| v.truthy()).cloned();
@@ -398,7 +406,7 @@ pub(super) fn map<'a>(
         } else {
             reference_node(n, &run, ctx)?
         };
-        out.spans.push(span);
+        crate::opik::push_out(&mut out.spans, span);
     }
     if linked {
         linked::nest_rounds(
