@@ -443,7 +443,8 @@ fn cut_error_info<'a>(v: &Json<'a>, excess: usize) -> Option<Cut<'a>> {
         .map(|(k, v)| (k.into_owned(), size_of(&v), v.into_owned()))
         .collect();
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&j| std::cmp::Reverse(entries[j].1));
+    // Largest first; equal sizes keep their order.
+    crate::sort::stable_sort(&mut order, &|a, b| entries[a].1 > entries[b].1);
     let mut remove = Vec::new();
     let mut notes = Vec::new();
     let mut saved = 0;
