@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::fields::Fields;
 
 use crate::error::{Error, ErrorCode};
 use crate::options::normalize_project;
@@ -43,20 +45,15 @@ pub fn mask(secret: &str) -> String {
 }
 
 /// The configuration as a host gives it (all fields optional).
-#[derive(Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
+#[derive(Default, Clone)]
 pub struct ConfigInput {
     /// Opik API base URL; blank → Opik Cloud.
-    #[serde(default)]
     pub url: Option<String>,
     /// API key (Cloud and enterprise).
-    #[serde(default)]
     pub api_key: Option<String>,
     /// Workspace (required on Cloud).
-    #[serde(default)]
     pub workspace: Option<String>,
     /// Project; blank → "Default Project".
-    #[serde(default)]
     pub project: Option<String>,
 }
 
@@ -245,23 +242,17 @@ pub fn validate(input: &ConfigInput) -> (Option<Config>, Report) {
 
 /// Parses configuration JSON; a parse failure is one problem at `/`.
 pub fn parse_input(text: &str) -> Result<ConfigInput, Error> {
-    let t = text.trim();
-    if t.is_empty() || t == "null" {
-        return Ok(ConfigInput::default());
-    }
-    serde_json::from_str(t).map_err(|e| {
-        let msg = e.to_string();
-        let path = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.starts_with("unknown field"))
-            .map(|f| format!("/{f}"))
-            .unwrap_or_default();
-        Error::new(
-            ErrorCode::InvalidConfig,
-            path,
-            crate::input::sanitize_serde_message(&msg),
-        )
+    let f = Fields::read(
+        text,
+        &["url", "api_key", "workspace", "project"],
+        ErrorCode::InvalidConfig,
+        "",
+    )?;
+    Ok(ConfigInput {
+        url: f.string("url")?,
+        api_key: f.string("api_key")?,
+        workspace: f.string("workspace")?,
+        project: f.string("project")?,
     })
 }
 

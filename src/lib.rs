@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod ids;
 pub mod input;
 pub mod json;

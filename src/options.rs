@@ -1,8 +1,7 @@
 //! Mapping options (linked-profile.md §1) and their JSON form.
 
-use serde::Deserialize;
-
 use crate::error::{Error, ErrorCode};
+use crate::fields::Fields;
 use crate::json::{obj_get, Json, Tree};
 use crate::time;
 
@@ -101,8 +100,7 @@ pub fn normalize_project(p: Option<&str>) -> String {
 }
 
 /// The JSON form of [`Options`], as the bindings and the CLI accept it.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 pub struct OptionsInput {
     /// `linked` or `reference`.
     pub profile: Option<String>,
@@ -216,27 +214,34 @@ pub fn parse_id_time(v: &Json) -> Result<IdTime, Error> {
     }
 }
 
+/// The fields of the options object.
+const OPTION_FIELDS: [&str; 9] = [
+    "profile",
+    "project",
+    "files_url",
+    "now",
+    "id_time",
+    "naive_offset",
+    "redact",
+    "trace_info_type",
+    "max_input_bytes",
+];
+
 /// Parses options from JSON text (an object; `""` or `null` give defaults).
 pub fn options_from_json(text: &str) -> Result<Options, Error> {
-    let t = text.trim();
-    if t.is_empty() || t == "null" {
-        return Ok(Options::default());
+    let f = Fields::read(text, &OPTION_FIELDS, ErrorCode::InvalidOption, "/options")?;
+    OptionsInput {
+        profile: f.string("profile")?,
+        project: f.string("project")?,
+        files_url: f.string("files_url")?,
+        now: f.tree("now"),
+        id_time: f.tree("id_time"),
+        naive_offset: f.string("naive_offset")?,
+        redact: f.bool("redact")?,
+        trace_info_type: f.string("trace_info_type")?,
+        max_input_bytes: f.count("max_input_bytes")?,
     }
-    let input: OptionsInput = serde_json::from_str(t).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.starts_with("unknown field"))
-            .map(|f| format!("/options/{f}"))
-            .unwrap_or_else(|| "/options".to_owned());
-        Error::new(
-            ErrorCode::InvalidOption,
-            field,
-            crate::input::sanitize_serde_message(&msg),
-        )
-    })?;
-    input.into_options()
+    .into_options()
 }
 
 #[cfg(test)]
@@ -269,6 +274,21 @@ mod tests {
         );
         let e = options_from_json(r#"{"bogus":1}"#).unwrap_err();
         assert_eq!(e.path, "/options/bogus");
+        // A value of the wrong kind names its field.
+        for (text, path) in [
+            (r#"{"project":5}"#, "/options/project"),
+            (r#"{"redact":"no"}"#, "/options/redact"),
+            (r#"{"max_input_bytes":-1}"#, "/options/max_input_bytes"),
+            (r#"[]"#, "/options"),
+        ] {
+            let e = options_from_json(text).unwrap_err();
+            assert_eq!((e.code, e.path.as_str()), (ErrorCode::InvalidOption, path));
+        }
+        // null is unset, as an absent field.
+        assert_eq!(
+            options_from_json(r#"{"profile":null}"#).unwrap().profile,
+            Profile::Linked
+        );
         let e = options_from_json(
             r#"{"id_time":{"at":"2026-01-02T00:00:00Z","events_from":"2026-01-01T00:00:00Z"}}"#,
         )

@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::config::{mask, Config};
 use crate::error::{Error, ErrorCode, Warning, WarningCode};
+use crate::fields::Fields;
 use crate::input::parse_at;
 use crate::json::{parse_obj, Json, Kind};
 use crate::opik::MapResult;
@@ -24,8 +25,7 @@ pub const MAX_ITEMS: usize = 1000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
 /// Batch limits.
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Items per request (1–1000).
     pub max_items: usize,
@@ -513,16 +513,16 @@ struct ResultText<'a> {
 
 /// Parses limits JSON (`""`/`null` → defaults).
 pub fn limits_from_json(text: &str) -> Result<Limits, Error> {
-    let t = text.trim();
-    if t.is_empty() || t == "null" {
-        return Ok(Limits::default());
-    }
-    serde_json::from_str(t).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidOption,
-            "/limits",
-            crate::input::sanitize_serde_message(&e.to_string()),
-        )
+    let f = Fields::read(
+        text,
+        &["max_items", "max_body_bytes"],
+        ErrorCode::InvalidOption,
+        "/limits",
+    )?;
+    let d = Limits::default();
+    Ok(Limits {
+        max_items: f.count("max_items")?.unwrap_or(d.max_items),
+        max_body_bytes: f.count("max_body_bytes")?.unwrap_or(d.max_body_bytes),
     })
 }
 
