@@ -3,7 +3,6 @@
 //! stay raw.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -78,7 +77,7 @@ raw_struct! {
         other {
             trace_info: Option<TraceInfo<'a>> => ObjOpt::take,
             node_executions: Option<Vec<NodeExecution<'a>>> => ObjVec::take,
-            end_users: Option<HashMap<Text<'a>, EndUser<'a>>> => EndUsers::take,
+            end_users: Option<EndUserMap<'a>> => EndUsers::take,
             bare_type: Option<String> => never,
         }
     }
@@ -160,11 +159,25 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjVec<T> {
     }
 }
 
+/// The `end_users` sibling: end users by id, in input order. A task holds
+/// few; a lookup scans from the end, so a repeated id gives its last value,
+/// as a Python dict does. (A list, not a hash map: each hash map instance is
+/// kilobytes of WebAssembly.)
+#[derive(Default)]
+pub struct EndUserMap<'a>(pub Vec<(Text<'a>, EndUser<'a>)>);
+
+impl<'a> EndUserMap<'a> {
+    /// The end user with this id.
+    pub fn get(&self, id: &Text) -> Option<&EndUser<'a>> {
+        self.0.iter().rev().find(|(k, _)| k == id).map(|(_, v)| v)
+    }
+}
+
 /// `{end_user_id: {session_id}}`, or null.
-struct EndUsers<'a>(Option<HashMap<Text<'a>, EndUser<'a>>>);
+struct EndUsers<'a>(Option<EndUserMap<'a>>);
 
 impl<'a> EndUsers<'a> {
-    fn take(self) -> Option<HashMap<Text<'a>, EndUser<'a>>> {
+    fn take(self) -> Option<EndUserMap<'a>> {
         self.0
     }
 }
@@ -212,14 +225,14 @@ fn objects_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[allow(clippy::type_complexity)]
 fn end_users_map<'de: 'a, 'a, D: Deserializer<'de>>(
     d: D,
-) -> Result<Option<HashMap<Text<'a>, EndUser<'a>>>, D::Error> {
+) -> Result<Option<EndUserMap<'a>>, D::Error> {
     Option::<UserMap<'a>>::deserialize(d).map(|o| o.map(|m| m.0))
 }
 
 /// The end-user map read straight into its final type: the same calls,
 /// expectations and duplicate handling (the last value wins) as serde's
 /// `HashMap` reader, whose values here must be objects.
-struct UserMap<'a>(HashMap<Text<'a>, EndUser<'a>>);
+struct UserMap<'a>(EndUserMap<'a>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for UserMap<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -230,11 +243,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for UserMap<'a> {
                 f.write_str("a map")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
-                let mut out = HashMap::new();
+                let mut out = Vec::new();
                 while let Some((k, v)) = m.next_entry::<Text<'a>, ObjectOnly<EndUser<'a>>>()? {
-                    out.insert(k, v.0);
+                    out.push((k, v.0));
                 }
-                Ok(UserMap(out))
+                Ok(UserMap(EndUserMap(out)))
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))

@@ -3,8 +3,6 @@
 //! final pass that makes every object valid for Opik (tags, redaction).
 
 use std::borrow::Cow;
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 use crate::error::{Error, WarningCode};
 use crate::ids::{self, Uuid};
@@ -280,6 +278,10 @@ fn round_of(meta: &Obj) -> Option<(&'static str, String, i128)> {
     None
 }
 
+/// What makes a round: its container execution (when found), the container's
+/// node id, `iteration` or `loop`, and the round index.
+type RoundKey = (Option<usize>, String, &'static str, i128);
+
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
 /// parents first. `spans[first..]` are the node spans, one per `facts` entry;
@@ -295,25 +297,25 @@ pub fn nest_rounds(
     let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
     let mut rounds: Vec<Round> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
-    // Lookups by hash, not by scanning: the work stays linear in the number
-    // of node executions (a 5,000-node run has thousands of round children).
-    let mut by_node: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (j, f) in facts.iter().enumerate() {
-        if let Some(id) = f.node_id {
-            by_node.entry(id).or_default().push(j);
-        }
-    }
-    let mut round_at: HashMap<(Option<usize>, String, &'static str, i128), usize> = HashMap::new();
+    // Lookups in sorted indices, not by scanning: the work stays
+    // O(n log n) in the number of node executions (a 5,000-node run has
+    // thousands of round children). Sorted lists rather than hash maps: each
+    // hash map instance is kilobytes of WebAssembly.
+    let mut by_node: Vec<usize> = (0..facts.len())
+        .filter(|&j| facts[j].node_id.is_some())
+        .collect();
+    let node_of = |j: usize| facts[j].node_id.unwrap_or("");
+    crate::sort::stable_sort(&mut by_node, &|a, b| node_of(a) < node_of(b));
+    // Each round child with the key of its round, in input order.
+    let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::new();
     for (k, f) in facts.iter().enumerate() {
         let Some((kind, cid, index)) = round_of(f.meta) else {
             continue;
         };
         let child_start = start_of(&spans[first + k]);
-        let candidates = by_node
-            .get(cid.as_str())
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter(|&&j| j != k);
+        let lo = by_node.partition_point(|&j| node_of(j) < cid.as_str());
+        let hi = by_node.partition_point(|&j| node_of(j) <= cid.as_str());
+        let candidates = by_node[lo..hi].iter().filter(|&&j| j != k);
         let mut containing: Option<(usize, i64)> = None;
         let mut before: Option<(usize, i64)> = None;
         for &j in candidates {
@@ -336,28 +338,41 @@ pub fn nest_rounds(
             );
         }
         let child_end = end_of(&spans[first + k]);
-        match round_at.entry((container, cid, kind, index)) {
-            Entry::Occupied(e) => {
-                let r = &mut rounds[*e.get()];
-                r.children.push(k);
-                r.start = r.start.min(child_start);
-                r.end = r.end.max(child_end);
+        keyed.push(((container, cid, kind, index), k, child_start, child_end));
+    }
+    // One round per key, its children in input order; rounds in the order
+    // of their first child.
+    let mut by_key: Vec<usize> = (0..keyed.len()).collect();
+    crate::sort::stable_sort(&mut by_key, &|a, b| keyed[a].0 < keyed[b].0);
+    for (n, &i) in by_key.iter().enumerate() {
+        let ((container, cid, kind, index), k, start, end) = &keyed[i];
+        let same = n > 0 && keyed[by_key[n - 1]].0 == keyed[i].0;
+        match rounds.last_mut() {
+            Some(r) if same => {
+                r.children.push(*k);
+                r.start = r.start.min(*start);
+                r.end = r.end.max(*end);
             }
-            Entry::Vacant(e) => {
-                let container_id = e.key().1.clone();
-                e.insert(rounds.len());
-                rounds.push(Round {
-                    container,
-                    container_id,
-                    kind,
-                    index,
-                    children: vec![k],
-                    start: child_start,
-                    end: child_end,
-                });
-            }
+            _ => rounds.push(Round {
+                container: *container,
+                container_id: cid.clone(),
+                kind,
+                index: *index,
+                children: vec![*k],
+                start: *start,
+                end: *end,
+            }),
         }
     }
+    let mut first_child: Vec<usize> = (0..rounds.len()).collect();
+    crate::sort::stable_sort(&mut first_child, &|a, b| {
+        rounds[a].children[0] < rounds[b].children[0]
+    });
+    let mut slots: Vec<Option<Round>> = rounds.into_iter().map(Some).collect();
+    let rounds: Vec<Round> = first_child
+        .iter()
+        .filter_map(|&i| slots[i].take())
+        .collect();
     let run_key = spans
         .get(first.wrapping_sub(1))
         .map(|s| s.id.to_text())
@@ -459,18 +474,17 @@ pub fn nest_rounds(
 /// A depth-first order of `spans` (the root first), children sorted by start;
 /// spans the walk cannot reach (a containment cycle) are put under the root.
 fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(usize, bool)> {
-    let mut kids: std::collections::HashMap<Uuid, Vec<usize>> = std::collections::HashMap::new();
-    for (i, s) in spans.iter().enumerate() {
-        if let Some(p) = s.parent_span_id {
-            if p != s.id {
-                kids.entry(p).or_default().push(i);
-            }
-        }
-    }
-    for v in kids.values_mut() {
-        let key = |i: usize| (spans[i].start_time.map_or(0, |t| t.micros), i);
-        crate::sort::stable_sort(v, &|a, b| key(a) < key(b));
-    }
+    // Children sorted by (parent, start, position): one parent's children
+    // are a run, found by binary search.
+    let parent = |i: usize| spans[i].parent_span_id.filter(|p| *p != spans[i].id);
+    let mut kids: Vec<usize> = (0..spans.len()).filter(|&i| parent(i).is_some()).collect();
+    let key = |i: usize| (parent(i), spans[i].start_time.map_or(0, |t| t.micros), i);
+    crate::sort::stable_sort(&mut kids, &|a, b| key(a) < key(b));
+    let children_of = |id: Uuid| {
+        let lo = kids.partition_point(|&i| parent(i) < Some(id));
+        let hi = kids.partition_point(|&i| parent(i) <= Some(id));
+        &kids[lo..hi]
+    };
     let mut seen = vec![false; spans.len()];
     let mut order = Vec::with_capacity(spans.len());
     let roots: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].id == root).collect();
@@ -480,9 +494,7 @@ fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(
             continue;
         }
         order.push((i, false));
-        if let Some(ch) = kids.get(&spans[i].id) {
-            stack.extend(ch.iter().rev().copied());
-        }
+        stack.extend(children_of(spans[i].id).iter().rev().copied());
     }
     let mut cut = false;
     for (i, s) in seen.iter().enumerate() {
