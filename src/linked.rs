@@ -476,13 +476,24 @@ pub fn nest_rounds(
 fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(usize, bool)> {
     // Children sorted by (parent, start, position): one parent's children
     // are a run, found by binary search.
-    let parent = |i: usize| spans[i].parent_span_id.filter(|p| *p != spans[i].id);
-    let mut kids: Vec<usize> = (0..spans.len()).filter(|&i| parent(i).is_some()).collect();
-    let key = |i: usize| (parent(i), spans[i].start_time.map_or(0, |t| t.micros), i);
-    crate::sort::stable_sort(&mut kids, &|a, b| key(a) < key(b));
+    // Keys computed once, ids as integers: comparing them is the sort's cost.
+    let as_int = |u: Uuid| u128::from_be_bytes(u.0);
+    let parent: Vec<Option<u128>> = spans
+        .iter()
+        .map(|s| s.parent_span_id.filter(|p| *p != s.id).map(as_int))
+        .collect();
+    let start: Vec<i64> = spans
+        .iter()
+        .map(|s| s.start_time.map_or(0, |t| t.micros))
+        .collect();
+    let mut kids: Vec<usize> = (0..spans.len()).filter(|&i| parent[i].is_some()).collect();
+    crate::sort::stable_sort(&mut kids, &|a, b| {
+        (parent[a], start[a]) < (parent[b], start[b])
+    });
     let children_of = |id: Uuid| {
-        let lo = kids.partition_point(|&i| parent(i) < Some(id));
-        let hi = kids.partition_point(|&i| parent(i) <= Some(id));
+        let id = Some(as_int(id));
+        let lo = kids.partition_point(|&i| parent[i] < id);
+        let hi = kids.partition_point(|&i| parent[i] <= id);
         &kids[lo..hi]
     };
     let mut seen = vec![false; spans.len()];
