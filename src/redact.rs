@@ -158,11 +158,11 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
     }
 }
 
-/// Whether a JSON string body (raw bytes between the quotes) may decode to a
-/// signed URL: it has a `?` (or an escaped one) with a `=` (or an escape)
-/// somewhere after it. A cheap filter; [`strip_signed`] decides.
-fn may_be_signed(body: &[u8]) -> bool {
-    find_char(body, b'?').is_some_and(|q| find_char(&body[q + 1..], b'=').is_some())
+/// Whether the part of a JSON string body after its first `?` (plain or
+/// escaped) may make it a signed URL: it has a `=`, plain or escaped. A cheap
+/// filter; [`strip_signed`] decides.
+fn may_be_signed(after_question: &[u8]) -> bool {
+    find_char(after_question, b'=').is_some()
 }
 
 /// The first position in a JSON string body of the ASCII character `c`,
@@ -207,9 +207,9 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
     // Positions below `skip` are inside an escape or a redacted value.
     let mut skip = 0usize;
     // The open string: where its quote is, whether it has escapes, and
-    // whether it has a `?` (plain or escaped).
+    // where its first `?` is (plain, or the backslash of an escaped one).
     let mut open: Option<usize> = None;
-    let (mut escapes, mut question) = (false, false);
+    let (mut escapes, mut question) = (false, None);
     for p in memchr::memchr3_iter(b'"', b'\\', b'?', b) {
         if p < skip {
             continue;
@@ -217,13 +217,19 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
         match (b[p], open) {
             (b'\\', Some(_)) => {
                 escapes = true;
-                question |= matches!(b.get(p + 1..p + 6), Some(b"u003f") | Some(b"u003F"));
+                if question.is_none()
+                    && matches!(b.get(p + 1..p + 6), Some(b"u003f") | Some(b"u003F"))
+                {
+                    question = Some(p);
+                }
                 skip = p + 2;
             }
-            (b'?', Some(_)) => question = true,
+            (b'?', Some(_)) => {
+                question.get_or_insert(p);
+            }
             (b'"', None) => {
                 open = Some(p);
-                (escapes, question) = (false, false);
+                (escapes, question) = (false, None);
             }
             (b'"', Some(start)) => {
                 open = None;
@@ -246,7 +252,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                         }
                         skip = ve;
                     }
-                } else if question && may_be_signed(body) {
+                } else if question.is_some_and(|q| may_be_signed(&b[q + 1..p])) {
                     if let Some(clean) = strip_signed(&string_text(&text[start..end])) {
                         let enc = serde_json::to_string(&clean).unwrap_or_default();
                         replace(start, end, &enc);
