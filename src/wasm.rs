@@ -381,8 +381,8 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>) -> Option<()> {
     out.try_reserve_exact(b.len()).ok()?;
     out.resize(b.len(), 0);
     let o = out.as_mut_slice();
-    let mut i = 0;
-    let mut j = i;
+    // `i` reads UTF-8 bytes, `j` writes UTF-16 units.
+    let (mut i, mut j) = (0, 0);
     let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
     while i < b.len() {
         let x = byte(i);
