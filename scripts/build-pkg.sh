@@ -15,7 +15,7 @@
 # the options, config and limits objects, cold helpers out of line, only the
 # exports the wrapper calls), zmij at opt-level "s" and, for wasm32, no
 # inlining into cold call sites and a lower inline threshold
-# (.cargo/config.toml) bring it to about 149,250 bytes. See BENCHMARKS.md,
+# (.cargo/config.toml) bring it to about 149,150 bytes. See BENCHMARKS.md,
 # "Size", for what is left.
 #
 #   scripts/build-pkg.sh        (what `make pkg` runs)
