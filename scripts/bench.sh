@@ -61,7 +61,7 @@ WASM_GZIP_BUDGET=1000000000 scripts/build-pkg.sh >&2
 echo "== Node" >&2
 JS_ARGS=(--md "$OUT/table.md" --json "$OUT/results.json")
 [ $QUICK = 1 ] && JS_ARGS+=(--quick)
-node benches/js/bench.mjs "${JS_ARGS[@]}"
+node --allow-natives-syntax benches/js/bench.mjs "${JS_ARGS[@]}"
 
 if [ $OPT_LEVELS = 1 ]; then
   echo "== opt-level comparison" >&2
@@ -85,7 +85,7 @@ if [ $OPT_LEVELS = 1 ]; then
       "$dir/wasm32-unknown-unknown/release/dify_opik.wasm"
     pkg/node_modules/.bin/wasm-opt "$wopt" "$dir/pkg/dist/dify_opik_bg.wasm" -o "$dir/pkg/dist/opt.wasm"
     mv "$dir/pkg/dist/opt.wasm" "$dir/pkg/dist/dify_opik_bg.wasm"
-    DIFY_OPIK_PKG="$dir/pkg" node benches/js/bench.mjs --brief "$lvl" "$wopt" >>"$OUT/opt-levels.md"
+    DIFY_OPIK_PKG="$dir/pkg" node --allow-natives-syntax benches/js/bench.mjs --brief "$lvl" "$wopt" >>"$OUT/opt-levels.md"
   done
   cat "$OUT/opt-levels.md"
   cat "$OUT/opt-levels.md" >>"$OUT/table.md"

@@ -267,7 +267,7 @@ pub fn validate_json(text: &str) -> String {
             r
         }
     };
-    serde_json::to_string(&report).unwrap_or_default()
+    crate::splice::to_string(&report)
 }
 
 /// Parses and validates configuration JSON into a [`Config`], or the first

@@ -214,17 +214,7 @@ impl MapResult<'_> {
     /// with `capacity` bytes (a good guess spares the copies of a growing
     /// buffer, and the memory they leave behind).
     pub fn to_json_sized(&self, capacity: usize) -> String {
-        let mut out = Vec::with_capacity(capacity);
-        // Serialising these types cannot fail: every map key is a string.
-        if serde_json::to_writer(&mut out, self).is_err() {
-            return String::new();
-        }
-        debug_assert!(std::str::from_utf8(&out).is_ok());
-        // SAFETY: serde_json's serializer writes only UTF-8: the JSON syntax
-        // it adds is ASCII, and everything else comes from `str`s (strings,
-        // raw values, our own ids and times), which `serde_json::to_string`
-        // relies on in the same way.
-        unsafe { String::from_utf8_unchecked(out) }
+        crate::splice::to_string_sized(self, capacity)
     }
 }
 

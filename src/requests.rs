@@ -132,16 +132,8 @@ pub fn headers(cfg: &Config) -> Vec<(String, String)> {
 
 /// Builds requests from a mapping result.
 pub fn build(result: &MapResult, cfg: &Config, limits: &Limits) -> Built {
-    let traces: Vec<String> = result
-        .traces
-        .iter()
-        .map(|t| serde_json::to_string(t).unwrap_or_default())
-        .collect();
-    let spans: Vec<String> = result
-        .spans
-        .iter()
-        .map(|s| serde_json::to_string(s).unwrap_or_default())
-        .collect();
+    let traces: Vec<String> = result.traces.iter().map(crate::splice::to_string).collect();
+    let spans: Vec<String> = result.spans.iter().map(crate::splice::to_string).collect();
     build_texts(&traces, &spans, cfg, limits)
 }
 
@@ -234,7 +226,7 @@ const KEPT: [&str; 9] = [
 
 /// Serialised size of a value.
 fn size_of(v: &Json) -> usize {
-    serde_json::to_string(v).map_or(0, |s| s.len())
+    crate::splice::to_string(v).len()
 }
 
 /// What cutting one field does: its new value (`None` removes the field) and
@@ -305,7 +297,7 @@ fn truncate(text: &str, budget: usize, path: &str, warnings: &mut Vec<Warning>) 
                 done.remove(i);
             }
         }
-        current = serde_json::to_string(&Json::Obj(obj.clone())).unwrap_or_default();
+        current = crate::splice::to_string(&Json::Obj(obj.clone()));
     }
     current
 }
@@ -550,7 +542,9 @@ pub fn build_json(
     }
     let traces: Vec<&str> = r.traces.iter().map(|t| t.get()).collect();
     let spans: Vec<&str> = r.spans.iter().map(|s| s.get()).collect();
-    Ok(serde_json::to_string(&build_texts(&traces, &spans, &cfg, &limits)).unwrap_or_default())
+    Ok(crate::splice::to_string(&build_texts(
+        &traces, &spans, &cfg, &limits,
+    )))
 }
 
 #[cfg(test)]

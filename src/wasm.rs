@@ -86,6 +86,10 @@ enum Op {
     Build,
     /// Map, then build the requests.
     Requests,
+    /// `Map`, the output as a splice (see [`crate::splice`]).
+    MapSpliced,
+    /// `Each`, the output as a splice.
+    EachSpliced,
 }
 
 impl Op {
@@ -95,6 +99,8 @@ impl Op {
             1 => Ok(Op::Each),
             2 => Ok(Op::Build),
             3 => Ok(Op::Requests),
+            4 => Ok(Op::MapSpliced),
+            5 => Ok(Op::EachSpliced),
             _ => Err(Error::new(
                 ErrorCode::InvalidOption,
                 "",
@@ -106,20 +112,36 @@ impl Op {
 
 /// Runs `op` on `input` with up to three JSON arguments: the options for
 /// `Map` and `Each`; config and limits for `Build`; options, config and
-/// limits for `Requests`.
+/// limits for `Requests`. Returns the output text and, for the spliced
+/// operations, the pieces in UTF-16 units (empty for an output that is
+/// whole).
 fn run(
     op: Op,
     input: &str,
     a: Option<&str>,
     b: Option<&str>,
     c: Option<&str>,
-) -> Result<String, Error> {
-    match op {
-        Op::Map => crate::map_json(input, &options(a)?),
-        Op::Each => crate::map_each_json(input, &options(a)?),
-        Op::Build => requests::build_json(input, a.unwrap_or(""), b.unwrap_or("")),
-        Op::Requests => requests_from_input(input, a, b.unwrap_or(""), c.unwrap_or("")),
-    }
+) -> Result<(String, Vec<u32>), Error> {
+    let (each, spliced) = match op {
+        Op::Map => (false, false),
+        Op::Each => (true, false),
+        Op::MapSpliced => (false, true),
+        Op::EachSpliced => (true, true),
+        Op::Build => {
+            let out = requests::build_json(input, a.unwrap_or(""), b.unwrap_or(""))?;
+            return Ok((out, Vec::new()));
+        }
+        Op::Requests => {
+            let out = requests_from_input(input, a, b.unwrap_or(""), c.unwrap_or(""))?;
+            return Ok((out, Vec::new()));
+        }
+    };
+    let s = crate::write_mapped(input, &options(a)?, each, spliced)?;
+    // Offsets fit 32 bits on wasm32: no input is larger than its memory.
+    let units = s
+        .utf16_pieces(input)
+        .ok_or_else(|| Error::new(ErrorCode::TooLarge, "", "output offsets exceed 32 bits"))?;
+    Ok((s.text, units))
 }
 
 /// Maps `input`, then builds its requests, as the CLI's `requests` command
@@ -140,7 +162,7 @@ fn requests_from_input(
         requests: built.requests,
         warnings,
     };
-    Ok(serde_json::to_string(&out).unwrap_or_default())
+    Ok(crate::splice::to_string(&out))
 }
 
 // The string entry points below are compiled for `tests/wasm.rs` only: the
@@ -152,14 +174,18 @@ fn requests_from_input(
 /// cannot be mapped.
 #[cfg(test)]
 pub fn map_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
-    run(Op::Map, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
+    run(Op::Map, input, options_json.as_deref(), None, None)
+        .map(|(s, _)| s)
+        .map_err(|e| js_error(&e))
 }
 
 /// Like [`map_json`], but maps every task it can and lists the failing ones
 /// under `errors`; throws only when the input cannot be split into tasks.
 #[cfg(test)]
 pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
-    run(Op::Each, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
+    run(Op::Each, input, options_json.as_deref(), None, None)
+        .map(|(s, _)| s)
+        .map_err(|e| js_error(&e))
 }
 
 /// [`map_json`] on UTF-8 bytes, returning UTF-8 bytes.
@@ -167,7 +193,7 @@ pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String
 pub fn map_bytes(input: &[u8], options_json: Option<String>) -> Result<Vec<u8>, js_sys::Error> {
     utf8(input)
         .and_then(|text| run(Op::Map, text, options_json.as_deref(), None, None))
-        .map(String::into_bytes)
+        .map(|(s, _)| s.into_bytes())
         .map_err(|e| js_error(&e))
 }
 
@@ -188,7 +214,9 @@ pub fn build_requests_json(
     limits_json: Option<String>,
 ) -> Result<String, js_sys::Error> {
     let limits = limits_json.as_deref();
-    run(Op::Build, result_json, Some(config_json), limits, None).map_err(|e| js_error(&e))
+    run(Op::Build, result_json, Some(config_json), limits, None)
+        .map(|(s, _)| s)
+        .map_err(|e| js_error(&e))
 }
 
 /// Maps Dify input and builds its requests in one call; the warnings of both
@@ -207,6 +235,7 @@ pub fn requests_from_input_json(
         Some(config_json),
         limits_json.as_deref(),
     )
+    .map(|(s, _)| s)
     .map_err(|e| js_error(&e))
 }
 
@@ -229,6 +258,9 @@ thread_local! {
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
     /// The last output as UTF-16, when `outputUtf16` converted it.
     static OUTPUT16: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+    /// The input pieces of the last output, when it is a splice: three
+    /// numbers a piece (`outputPieces`).
+    static PIECES: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Makes the input buffer at least `len` bytes long, keeping its first bytes,
@@ -251,7 +283,10 @@ pub fn input_buffer(len: usize) -> usize {
 /// returns the output's length in bytes; the output is at `outputPtr()`.
 /// `op`: 0 map and 1 map each (`a` = options); 2 requests from a mapping
 /// result (`a` = config, `b` = limits); 3 map and build requests (`a` =
-/// options, `b` = config, `c` = limits).
+/// options, `b` = config, `c` = limits); 4 and 5 are 0 and 1 with the output
+/// as a splice: the written text at `outputPtr()`, and the stretches of the
+/// input it leaves out at `outputPieces()` (for a caller that still holds
+/// the input as a string).
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
 pub fn run_input(
     op: u32,
@@ -282,9 +317,10 @@ pub fn run_input(
         out
     });
     match result {
-        Ok(s) => {
+        Ok((s, pieces)) => {
             let n = s.len();
             OUTPUT.set(s);
+            PIECES.set(pieces);
             Ok(n)
         }
         Err(e) => Err(js_error(&e)),
@@ -341,11 +377,25 @@ pub fn output16_len() -> usize {
     OUTPUT16.with_borrow(|w| w.len())
 }
 
+/// The address of the last output's pieces: for each, in UTF-16 units, its
+/// place in the written text, then its start and end in the input.
+#[cfg_attr(not(test), wasm_bindgen(js_name = outputPieces))]
+pub fn output_pieces() -> usize {
+    PIECES.with_borrow(|p| p.as_ptr() as usize)
+}
+
+/// The number of pieces of the last output (0 when it is whole).
+#[cfg_attr(not(test), wasm_bindgen(js_name = outputPieceCount))]
+pub fn output_piece_count() -> usize {
+    PIECES.with_borrow(|p| p.len() / 3)
+}
+
 /// Frees the last output.
 #[cfg_attr(not(test), wasm_bindgen(js_name = releaseOutput))]
 pub fn release_output() {
     OUTPUT.set(String::new());
     OUTPUT16.set(Vec::new());
+    PIECES.set(Vec::new());
 }
 
 /// Widens the ASCII run at the start of `src` into `dst`, sixteen bytes at a
@@ -442,6 +492,12 @@ pub fn set_input(bytes: &[u8]) {
 #[cfg(test)]
 pub fn output_text() -> String {
     OUTPUT.with_borrow(|o| o.clone())
+}
+
+/// A copy of the last output's pieces.
+#[cfg(test)]
+pub fn pieces() -> Vec<u32> {
+    PIECES.with_borrow(|p| p.clone())
 }
 
 /// A copy of the last UTF-16 output.

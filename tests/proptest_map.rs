@@ -156,6 +156,9 @@ fn check(text: &str, what: &str, twice: bool) -> usize {
             }
             Err(e) => assert_structured(e, what),
         }
+        // The spliced form (the npm package's string path) joins to the same text.
+        let spliced = dify_opik::map_json_spliced(text, &o).map(|s| s.join(text));
+        assert_eq!(spliced, first, "{what}: the spliced output differs");
         if twice && profile == Profile::Linked {
             let second = dify_opik::map_json(text, &o);
             assert_eq!(first, second, "{what}: linked output differs between calls");

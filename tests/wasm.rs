@@ -17,8 +17,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 // The crate-root names `src/wasm.rs` refers to as `crate::…`.
 #[allow(unused_imports)]
 use dify_opik::{
-    config, map, map_each_json, map_json, options_from_json, requests, Error, ErrorCode, Options,
-    VERSION,
+    config, map, map_each_json, map_each_json_spliced, map_json, map_json_spliced,
+    options_from_json, requests, splice, write_mapped, Error, ErrorCode, Options, VERSION,
 };
 
 // Unused functions of the module are allowed by its own `cfg_attr(test)`.
@@ -451,6 +451,54 @@ fn the_byte_buffer_path() {
     assert_eq!(code, "invalid_option");
     binding::release_output();
     assert_eq!(binding::output_text(), "");
+}
+
+/// Rebuilds a spliced output from its UTF-16 pieces, as pkg/lib/api.js does.
+fn unsplice(text: &str, input: &str, pieces: &[u32]) -> Vec<u16> {
+    let (t, i): (Vec<u16>, Vec<u16>) = (
+        text.encode_utf16().collect(),
+        input.encode_utf16().collect(),
+    );
+    let (mut out, mut pos) = (Vec::new(), 0);
+    for p in pieces.chunks_exact(3) {
+        out.extend_from_slice(&t[pos..p[0] as usize]);
+        out.extend_from_slice(&i[p[1] as usize..p[2] as usize]);
+        pos = p[0] as usize;
+    }
+    out.extend_from_slice(&t[pos..]);
+    out
+}
+
+#[wasm_bindgen_test]
+fn spliced_outputs_rebuild_the_whole_text() {
+    let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
+    let long = "Ünïcödé — 漢字 😀 ".repeat(40);
+    let ascii = "plain words ".repeat(40);
+    for (op, whole_op) in [(4, 0), (5, 1)] {
+        for fill in [&long, &ascii] {
+            let input = base.replace("\"title\": \"", &format!("\"title\": \"{fill}"));
+            binding::set_input(input.as_bytes());
+            let n = binding::run_input(whole_op, input.len(), opts(REFERENCE), None, None).unwrap();
+            let whole = binding::output_text();
+            assert_eq!(n, whole.len());
+            assert!(binding::pieces().is_empty(), "whole outputs have no pieces");
+            let n = binding::run_input(op, input.len(), opts(REFERENCE), None, None).unwrap();
+            let text = binding::output_text();
+            assert_eq!(n, text.len());
+            let pieces = binding::pieces();
+            assert_eq!(binding::output_piece_count() * 3, pieces.len());
+            assert!(
+                !pieces.is_empty() && text.len() < whole.len(),
+                "op {op}: the long titles are pieces"
+            );
+            assert!(
+                unsplice(&text, &input, &pieces) == whole.encode_utf16().collect::<Vec<_>>(),
+                "op {op}: the splice rebuilds the whole output"
+            );
+        }
+    }
+    binding::release_output();
+    assert!(binding::pieces().is_empty());
 }
 
 #[wasm_bindgen_test]

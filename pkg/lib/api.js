@@ -21,6 +21,8 @@ const OP_MAP = 0;
 const OP_EACH = 1;
 const OP_BUILD = 2;
 const OP_REQUESTS = 3;
+/** Added to OP_MAP or OP_EACH: the output comes back as a splice (src/splice.rs). */
+const OP_SPLICED = 4;
 
 /** Bytes of a non-ASCII output converted to UTF-16 per piece (src/wasm.rs `outputUtf16`): one piece for most outputs, a bounded copy for huge ones. */
 const UTF16_PIECE_BYTES = 4 << 20;
@@ -159,36 +161,63 @@ function checkSize(size, optionsJson) {
   }
 }
 
-/** Puts an input (text, bytes, or a JSON-able value) into the buffer. */
+/**
+ * Puts an input (text, bytes, or a JSON-able value) into the buffer; returns
+ * its length in bytes and the input as a string (null for bytes).
+ */
 function putInput(w, input, optionsJson) {
   if (typeof input === 'string') {
     checkSize(input.length, optionsJson);
-    return putText(w, input);
+    return [putText(w, input), input];
   }
   if (input instanceof ArrayBuffer) input = new Uint8Array(input);
   if (input instanceof Uint8Array) {
     checkSize(input.length, optionsJson);
-    return putBytes(w, input);
+    return [putBytes(w, input), null];
   }
   const text = jsonArg(input, 'input');
   if (text === undefined) {
     throw failure('invalid_type', 'expected JSON text, UTF-8 bytes or a JSON-able value as input');
   }
   checkSize(text.length, optionsJson);
-  return putText(w, text);
+  return [putText(w, text), text];
 }
 
 /**
- * Runs an operation on the input; returns the exports and the output's
- * address and length in bytes. Views into wasm memory must be made after the
+ * Runs an operation on the input; returns the exports, the output's address
+ * and length in bytes, and the input as a string (null for bytes). With
+ * `spliced`, a mapping whose input is a string returns a splice: the output
+ * less the stretches of the input it passes through unchanged, which
+ * `outputPieces()` locates. Views into wasm memory must be made after the
  * last call that may allocate (memory growth detaches the old buffer).
  */
-function call(op, input, a, b, c) {
+function call(op, input, a, b, c, spliced = false) {
   const w = loaded();
   // The options are `a` for the mapping operations; a result has no limit.
-  const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
-  const n = runInput(op, len, a, b, c);
-  return [w, w.outputPtr() >>> 0, n];
+  const [len, text] = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
+  const n = runInput(spliced && text !== null ? op + OP_SPLICED : op, len, a, b, c);
+  return [w, w.outputPtr() >>> 0, n, text];
+}
+
+/**
+ * The output of a splice: the written text with the input's stretches put
+ * back, as slices of the input string. Engines make a slice and a `+`
+ * without copying characters (the result is a rope, flattened when it is
+ * read), so the passed-through bulk of a mapping never crosses the boundary.
+ */
+function unsplice(w, written, input) {
+  const count = w.outputPieceCount() >>> 0;
+  if (count === 0) return written;
+  const units = new Uint32Array(w.memory.buffer, w.outputPieces() >>> 0, count * 3);
+  let out = '';
+  let pos = 0;
+  for (let i = 0; i < units.length; i += 3) {
+    const at = units[i];
+    if (at > pos) out += written.slice(pos, at);
+    out += input.slice(units[i + 1], units[i + 2]);
+    pos = at;
+  }
+  return pos < written.length ? out + written.slice(pos) : out;
 }
 
 /**
@@ -199,7 +228,8 @@ function call(op, input, a, b, c) {
  * rope until the string is read.
  */
 function callText(op, input, a, b, c) {
-  const [w, ptr, n] = call(op, input, a, b, c);
+  const spliced = op === OP_MAP || op === OP_EACH;
+  const [w, ptr, n, source] = call(op, input, a, b, c, spliced);
   let text;
   if (w.outputAscii()) {
     text = asciiString(w.memory.buffer, ptr, n);
@@ -216,6 +246,7 @@ function callText(op, input, a, b, c) {
       from += used;
     }
   }
+  if (spliced && source !== null) text = unsplice(w, text, source);
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
 }
