@@ -43,6 +43,23 @@ async function loadPackage() {
   return { api, glue, exports };
 }
 
+/**
+ * Makes a string flat inside the timed call. `mapJson` may return a rope
+ * (its output is spliced from slices of the input string, src/splice.rs);
+ * whoever reads the string (an encoder, JSON.parse, a socket) first flattens
+ * it, so that copy belongs to the call's cost. `JSON.stringify` returns a
+ * flat string already. Needs node --allow-natives-syntax (scripts/bench.sh
+ * passes it); without it strings are left as they are and the table says so.
+ */
+let flatten = (s) => s;
+let FLAT = false;
+try {
+  flatten = new Function('s', '%FlattenString(s); return s;');
+  FLAT = true;
+} catch {
+  // Plain `node`: no natives syntax.
+}
+
 // ---------------------------------------------------------------------------
 // Children: cold start and memory run in fresh processes.
 
@@ -95,22 +112,6 @@ if (args[0] === '--child') {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 
-/**
- * Makes a string flat inside the timed call. `mapJson` may return a rope
- * (its output is spliced from slices of the input string, src/splice.rs);
- * whoever reads the string (an encoder, JSON.parse, a socket) first flattens
- * it, so that copy belongs to the call's cost. `JSON.stringify` returns a
- * flat string already. Needs node --allow-natives-syntax (scripts/bench.sh
- * passes it); without it strings are left as they are and the table says so.
- */
-let flatten = (s) => s;
-let FLAT = false;
-try {
-  flatten = new Function('s', '%FlattenString(s); return s;');
-  FLAT = true;
-} catch {
-  // Plain `node`: no natives syntax.
-}
 
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
