@@ -38,6 +38,17 @@ pub fn check(text: &str, opts: &Options) {
     }
     let second = dify_opik::map_json(text, opts);
     assert_eq!(first, second, "two calls on the same input differ");
+    // The spliced form (the npm package's string path) joins to the same
+    // text, in bytes and in the UTF-16 units a JS host slices by.
+    let spliced = dify_opik::map_json_spliced(text, opts);
+    assert_eq!(
+        spliced.as_ref().map(|s| s.join(text)).map_err(Clone::clone),
+        first,
+        "the spliced output differs"
+    );
+    if let (Ok(s), Ok(whole)) = (&spliced, &first) {
+        check_utf16_splice(s, text, whole);
+    }
     if let Ok(s) = dify_opik::map_each_json(text, opts) {
         assert_json(&s, "map_each_json output");
     }
@@ -54,6 +65,28 @@ pub fn check(text: &str, opts: &Options) {
             assert_json(&r.body, "request body");
         }
     }
+}
+
+/// Rebuilds a splice from its UTF-16 offsets, as the npm wrapper does with
+/// `String.prototype.slice`, and compares it with the whole text.
+fn check_utf16_splice(s: &dify_opik::splice::Spliced, input: &str, whole: &str) {
+    let units = s.utf16_pieces(input).expect("offsets fit 32 bits");
+    assert_eq!(units.len(), s.pieces.len() * 3, "three numbers a piece");
+    let written: Vec<u16> = s.text.encode_utf16().collect();
+    let source: Vec<u16> = input.encode_utf16().collect();
+    let mut out: Vec<u16> = Vec::with_capacity(whole.len());
+    let mut pos = 0;
+    for p in units.chunks_exact(3) {
+        let (at, from, to) = (p[0] as usize, p[1] as usize, p[2] as usize);
+        out.extend_from_slice(&written[pos..at]);
+        out.extend_from_slice(&source[from..to]);
+        pos = at;
+    }
+    out.extend_from_slice(&written[pos..]);
+    assert!(
+        out.iter().copied().eq(whole.encode_utf16()),
+        "the UTF-16 splice differs"
+    );
 }
 
 /// True one time in `n`; false when the data has run out (so that a short
