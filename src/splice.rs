@@ -110,12 +110,45 @@ impl Spliced {
     }
 }
 
+/// The text a JS host rebuilds from a splice, in UTF-16 units: for each
+/// piece (three numbers of `units`, as [`Spliced::utf16_pieces`] gives
+/// them), the written text up to its place, then its slice of the input; the
+/// rest of the written text last. `None` when an offset is out of range.
+/// This is what the npm wrapper does with `String.prototype.slice`.
+pub fn rebuild_utf16(text: &str, input: &str, units: &[u32]) -> Option<Vec<u16>> {
+    let written: Vec<u16> = text.encode_utf16().collect();
+    let source: Vec<u16> = input.encode_utf16().collect();
+    let mut out = Vec::with_capacity(written.len());
+    let mut pos = 0usize;
+    for p in units.chunks_exact(3) {
+        let [at, from, to] = [p[0], p[1], p[2]].map(|n| n as usize);
+        out.extend_from_slice(written.get(pos..at)?);
+        out.extend_from_slice(source.get(from..to)?);
+        pos = at;
+    }
+    out.extend_from_slice(written.get(pos..)?);
+    Some(out)
+}
+
+/// Whether UTF-8 text holds U+FFFD (bytes EF BF BD). A stretch that does is
+/// copied, never a piece: where the host's string has a lone surrogate, its
+/// UTF-8 encoder wrote U+FFFD, and a slice of the string would bring the
+/// surrogate back instead.
+fn has_replacement(b: &[u8]) -> bool {
+    memchr::memchr_iter(0xef, b).any(|i| b.get(i + 1..i + 3) == Some(&[0xbf, 0xbd][..]))
+}
+
 /// The UTF-16 units of one UTF-8 byte: a byte that is not a continuation
 /// byte starts a character, and a 4-byte lead counts once more (a surrogate
 /// pair).
 #[inline(always)]
 fn units(x: u8) -> u8 {
     u8::from((x as i8) >= -0x40) + u8::from(x >= 0xf0)
+}
+
+/// [`units`] summed over `b`, a byte at a time (the tail of a block loop).
+fn units_of(b: &[u8]) -> usize {
+    b.iter().map(|&x| usize::from(units(x))).sum()
 }
 
 /// The number of UTF-16 units of UTF-8 text: one per character, two for a
@@ -137,12 +170,7 @@ fn utf16_len(b: &[u8]) -> usize {
         }
     }
     total += acc.iter().map(|&a| usize::from(a)).sum::<usize>();
-    total
-        + blocks
-            .remainder()
-            .iter()
-            .map(|&x| usize::from(units(x)))
-            .sum::<usize>()
+    total + units_of(blocks.remainder())
 }
 
 /// [`utf16_len`] with WebAssembly SIMD, which LLVM does not find by itself
@@ -172,12 +200,7 @@ fn utf16_len(b: &[u8]) -> usize {
         }
     }
     total += sum(acc) as usize;
-    total
-        + blocks
-            .remainder()
-            .iter()
-            .map(|&x| usize::from(units(x)))
-            .sum::<usize>()
+    total + units_of(blocks.remainder())
 }
 
 /// Compact JSON text of `value`. Every serialisation of the crate goes
@@ -211,7 +234,8 @@ impl Writer<'_> {
         let from = (buf.as_ptr() as usize).checked_sub(start)?;
         let end = from.checked_add(buf.len())?;
         let boundary = |i: usize| self.input.get(i).is_none_or(|&x| (x as i8) >= -0x40);
-        (end <= self.input.len() && boundary(from) && boundary(end)).then_some(from)
+        (end <= self.input.len() && boundary(from) && boundary(end) && !has_replacement(buf))
+            .then_some(from)
     }
 }
 
@@ -334,6 +358,23 @@ mod tests {
         assert!(s.pieces.is_empty());
         assert_eq!(s.join(&input), s.text);
         assert_eq!(s.utf16_pieces(&input), Some(vec![]));
+    }
+
+    #[test]
+    fn stretches_with_a_replacement_character_are_copied() {
+        let clean = "a".repeat(MIN_PIECE);
+        let marked = format!("{}\u{fffd}{}", "b".repeat(MIN_PIECE), "c".repeat(10));
+        // Other characters whose UTF-8 starts with EF stay pieces.
+        let fullwidth = "\u{ff0c}".repeat(MIN_PIECE);
+        let input = format!("{clean}|{marked}|{fullwidth}");
+        let (a, rest) = input.split_at(clean.len());
+        let b = &rest[1..1 + marked.len()];
+        let c = &input[input.len() - fullwidth.len()..];
+        let s = Spliced::write(&(a, b, c), &input, 0);
+        assert_eq!(s.join(&input), serde_json::to_string(&(a, b, c)).unwrap());
+        let froms: Vec<usize> = s.pieces.iter().map(|p| p.from).collect();
+        assert_eq!(froms, [0, input.len() - fullwidth.len()]);
+        assert!(s.text.contains('\u{fffd}'));
     }
 
     #[test]

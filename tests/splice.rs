@@ -4,27 +4,16 @@
 
 mod common;
 
-use dify_opik::splice::Spliced;
+use dify_opik::splice::{rebuild_utf16, Spliced};
 use dify_opik::{Options, Profile};
 
 /// Rebuilds the output from the UTF-16 pieces, as the npm wrapper does with
 /// `String.prototype.slice`, and compares it with `expected`.
 fn check_utf16(s: &Spliced, input: &str, expected: &str, what: &str) {
-    let text: Vec<u16> = s.text.encode_utf16().collect();
-    let inp: Vec<u16> = input.encode_utf16().collect();
     let u = s.utf16_pieces(input).expect("offsets fit 32 bits");
     assert_eq!(u.len(), s.pieces.len() * 3, "{what}");
-    let mut out: Vec<u16> = Vec::new();
-    let mut pos = 0;
-    for p in u.chunks_exact(3) {
-        let (at, from, to) = (p[0] as usize, p[1] as usize, p[2] as usize);
-        out.extend_from_slice(&text[pos..at]);
-        out.extend_from_slice(&inp[from..to]);
-        pos = at;
-    }
-    out.extend_from_slice(&text[pos..]);
     assert!(
-        out == expected.encode_utf16().collect::<Vec<_>>(),
+        rebuild_utf16(&s.text, input, &u) == Some(expected.encode_utf16().collect()),
         "{what}: UTF-16 splice differs"
     );
 }

@@ -453,22 +453,6 @@ fn the_byte_buffer_path() {
     assert_eq!(binding::output_text(), "");
 }
 
-/// Rebuilds a spliced output from its UTF-16 pieces, as pkg/lib/api.js does.
-fn unsplice(text: &str, input: &str, pieces: &[u32]) -> Vec<u16> {
-    let (t, i): (Vec<u16>, Vec<u16>) = (
-        text.encode_utf16().collect(),
-        input.encode_utf16().collect(),
-    );
-    let (mut out, mut pos) = (Vec::new(), 0);
-    for p in pieces.chunks_exact(3) {
-        out.extend_from_slice(&t[pos..p[0] as usize]);
-        out.extend_from_slice(&i[p[1] as usize..p[2] as usize]);
-        pos = p[0] as usize;
-    }
-    out.extend_from_slice(&t[pos..]);
-    out
-}
-
 #[wasm_bindgen_test]
 fn spliced_outputs_rebuild_the_whole_text() {
     let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
@@ -492,7 +476,8 @@ fn spliced_outputs_rebuild_the_whole_text() {
                 "op {op}: the long titles are pieces"
             );
             assert!(
-                unsplice(&text, &input, &pieces) == whole.encode_utf16().collect::<Vec<_>>(),
+                splice::rebuild_utf16(&text, &input, &pieces)
+                    == Some(whole.encode_utf16().collect()),
                 "op {op}: the splice rebuilds the whole output"
             );
         }

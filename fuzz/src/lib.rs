@@ -72,19 +72,9 @@ pub fn check(text: &str, opts: &Options) {
 fn check_utf16_splice(s: &dify_opik::splice::Spliced, input: &str, whole: &str) {
     let units = s.utf16_pieces(input).expect("offsets fit 32 bits");
     assert_eq!(units.len(), s.pieces.len() * 3, "three numbers a piece");
-    let written: Vec<u16> = s.text.encode_utf16().collect();
-    let source: Vec<u16> = input.encode_utf16().collect();
-    let mut out: Vec<u16> = Vec::with_capacity(whole.len());
-    let mut pos = 0;
-    for p in units.chunks_exact(3) {
-        let (at, from, to) = (p[0] as usize, p[1] as usize, p[2] as usize);
-        out.extend_from_slice(&written[pos..at]);
-        out.extend_from_slice(&source[from..to]);
-        pos = at;
-    }
-    out.extend_from_slice(&written[pos..]);
+    let rebuilt = dify_opik::splice::rebuild_utf16(&s.text, input, &units);
     assert!(
-        out.iter().copied().eq(whole.encode_utf16()),
+        rebuilt.is_some_and(|r| r.iter().copied().eq(whole.encode_utf16())),
         "the UTF-16 splice differs"
     );
 }

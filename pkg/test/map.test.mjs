@@ -125,6 +125,22 @@ test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
   assert.ok(opik.map(escaped, REFERENCE).spans.some((s) => s.name === 'a\ud800b'));
 });
 
+test('a lone surrogate in a passed-through stretch comes back as U+FFFD, as from bytes', () => {
+  // mapJson splices long stretches of the input string into its output; the
+  // wasm saw U+FFFD where the string has a lone surrogate, and the output
+  // must say the same.
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const task = JSON.parse(f.text);
+  const long = 'x'.repeat(300);
+  for (const n of task.node_executions) n.outputs = { text: `${long}@@${long}` };
+  const raw = JSON.stringify(task).replaceAll('@@', '\ud800');
+  const viaString = opik.mapJson(raw, REFERENCE);
+  const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(raw), REFERENCE));
+  assert.ok(viaString.includes(`${long}\ufffd${long}`));
+  assert.equal(viaString, viaBytes);
+  assert.ok(viaString.isWellFormed?.() ?? true);
+});
+
 test('a non-ASCII output over 4 MiB is converted in pieces that join exactly', () => {
   const f = golden.find((x) => x.name === 'workflow_basic');
   const task = JSON.parse(f.text);
