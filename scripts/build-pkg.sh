@@ -17,7 +17,7 @@
 # inlining into cold call sites and a lower inline threshold
 # (.cargo/config.toml) brought it to about 149,150 bytes. The spliced output
 # (src/splice.rs) added about 2 KB; the wasm-opt flags below took 1.4 KB of
-# it back: about 149,560 bytes. See BENCHMARKS.md, "Size", for what is left.
+# it back: about 149,620 bytes. See BENCHMARKS.md, "Size", for what is left.
 #
 #   scripts/build-pkg.sh        (what `make pkg` runs)
 set -euo pipefail
