@@ -17,7 +17,8 @@
 # inlining into cold call sites and a lower inline threshold
 # (.cargo/config.toml) brought it to about 149,150 bytes. The spliced output
 # (src/splice.rs) added about 2 KB; the wasm-opt flags below took 1.4 KB of
-# it back: about 149,620 bytes. See BENCHMARKS.md, "Size", for what is left.
+# it back, and -ocimfs below costs 180 bytes: about 149,800 bytes. See
+# BENCHMARKS.md, "Size", for what is left.
 #
 #   scripts/build-pkg.sh        (what `make pkg` runs)
 set -euo pipefail
@@ -36,14 +37,20 @@ OUT=pkg/dist
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" --out-name dify_opik "$WASM"
-# -O3, repeated until it changes nothing more (-c). --low-memory-unused lets
+# -O3, repeated until it changes nothing more (-c). -ocimfs 1000: a function
+# with a single caller is inlined only when it is under 1,000 bytes (binaryen
+# inlines them whatever their size by default). The message and workflow
+# mappers stay functions of their own, so the first call compiles only the
+# one it needs: the first message trace compiles 27 KB of mapping code
+# instead of 66 KB: about 2 ms of cold start (BENCHMARKS.md), for a wasm
+# core about 1 % slower, within noise. --low-memory-unused lets
 # wasm-opt fold constant offsets into loads and stores: it assumes nothing
 # lives below address 1024, which holds here because rustc links wasm32 with
 # the stack first (data starts at 1 MiB, the stack grows down from there, so
 # only a stack already 1 MiB deep could reach the low kilobyte). The
 # producers and target-features sections are tool metadata that no engine
 # reads. Together about -1.4 KB gzipped.
-pkg/node_modules/.bin/wasm-opt -O3 -c --low-memory-unused --strip-producers --strip-target-features \
+pkg/node_modules/.bin/wasm-opt -O3 -c -ocimfs 1000 --low-memory-unused --strip-producers --strip-target-features \
   "$OUT/dify_opik_bg.wasm" -o "$OUT/dify_opik_bg.opt.wasm"
 mv "$OUT/dify_opik_bg.opt.wasm" "$OUT/dify_opik_bg.wasm"
 # The package declares its own types (pkg/index.d.ts); the glue's are kept for

@@ -74,6 +74,11 @@ fn file_list<'a>(m: &TraceInfo<'a>, ctx: &Ctx) -> Result<Json<'a>, Error> {
     Ok(Json::Arr(items))
 }
 
+// Out of line, and kept so by wasm-opt (`-ocimfs` in scripts/build-pkg.sh):
+// an engine compiles a wasm function on its first call, so a first
+// message trace does not also pay for compiling the workflow mapper
+// (cold start; see BENCHMARKS.md).
+#[inline(never)]
 pub(super) fn map<'a>(
     env: &Envelope<'a>,
     m: &TraceInfo<'a>,

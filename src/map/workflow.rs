@@ -164,6 +164,11 @@ fn or_empty(v: Json<'_>) -> Json<'_> {
     }
 }
 
+// Out of line, and kept so by wasm-opt (`-ocimfs` in scripts/build-pkg.sh):
+// an engine compiles a wasm function on its first call, so a first
+// workflow trace does not also pay for compiling the message mapper
+// (cold start; see BENCHMARKS.md).
+#[inline(never)]
 pub(super) fn map<'a>(
     env: &Envelope<'a>,
     w: &TraceInfo<'a>,
