@@ -37,6 +37,15 @@ OUT=pkg/dist
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" --out-name dify_opik "$WASM"
+# --low-memory-unused (below) assumes that nothing lives below address 1024:
+# check that no data segment starts there (rustc links the stack first, so
+# data starts at 1 MiB; this fails the build if a toolchain ever changes that).
+low=$(pkg/node_modules/.bin/wasm-dis "$OUT/dify_opik_bg.wasm" |
+  sed -nE 's/^ \(data [^ ]* \(i32\.const ([0-9]+)\).*/\1/p' | sort -n | head -n 1)
+if [ -z "$low" ] || [ "$low" -lt 1024 ]; then
+  echo "build-pkg.sh: lowest data segment at '${low}', not at or above 1024: --low-memory-unused would be unsafe" >&2
+  exit 1
+fi
 # -O3, repeated until it changes nothing more (-c). -ocimfs 1000: a function
 # with a single caller is inlined only when it is under 1,000 bytes (binaryen
 # inlines them whatever their size by default). The message and workflow
