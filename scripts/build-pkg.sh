@@ -52,13 +52,11 @@ fi
 # mappers stay functions of their own, so the first call compiles only the
 # one it needs: the first message trace compiles 27 KB of mapping code
 # instead of 66 KB: about 2 ms of cold start (BENCHMARKS.md), for a wasm
-# core about 1 % slower, within noise. --low-memory-unused lets
-# wasm-opt fold constant offsets into loads and stores: it assumes nothing
-# lives below address 1024, which holds here because rustc links wasm32 with
-# the stack first (data starts at 1 MiB, the stack grows down from there, so
-# only a stack already 1 MiB deep could reach the low kilobyte). The
-# producers and target-features sections are tool metadata that no engine
-# reads. Together about -1.4 KB gzipped.
+# core about 1 % slower, within noise. --low-memory-unused lets wasm-opt fold
+# constant offsets into loads and stores, on the assumption checked above
+# (the stack grows down from 1 MiB, so only a stack already 1 MiB deep could
+# reach the low kilobyte). The producers and target-features sections are
+# tool metadata that no engine reads. Together about -1.4 KB gzipped.
 pkg/node_modules/.bin/wasm-opt -O3 -c -ocimfs 1000 --low-memory-unused --strip-producers --strip-target-features \
   "$OUT/dify_opik_bg.wasm" -o "$OUT/dify_opik_bg.opt.wasm"
 mv "$OUT/dify_opik_bg.opt.wasm" "$OUT/dify_opik_bg.wasm"

@@ -53,9 +53,11 @@ impl Spliced {
             return Spliced::default();
         }
         debug_assert!(std::str::from_utf8(&w.out).is_ok());
-        // SAFETY: the serializer writes UTF-8 only (see `MapResult::to_json_sized`),
-        // and a stretch is only taken out whole at character boundaries of
-        // the input, so what remains is whole UTF-8 fragments.
+        // SAFETY: serde_json's serializer writes only UTF-8 (the JSON syntax
+        // it adds is ASCII; everything else comes from `str`s: strings, raw
+        // values, our own ids and times), and a stretch is only taken out
+        // whole at character boundaries of the input, so what remains is
+        // whole UTF-8 fragments.
         let text = unsafe { String::from_utf8_unchecked(w.out) };
         Spliced {
             text,
@@ -210,11 +212,6 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     Spliced::write(value, "", 0).text
 }
 
-/// [`to_string`] into a buffer that starts with `capacity` bytes.
-pub fn to_string_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
-    Spliced::write(value, "", capacity).text
-}
-
 /// The serializer's sink: copies what it is given, except stretches of the
 /// input, which it records.
 struct Writer<'i> {
@@ -224,12 +221,10 @@ struct Writer<'i> {
 }
 
 impl Writer<'_> {
-    /// Where `buf` starts in the input, when it is a long enough stretch of
-    /// it with character boundaries at both ends.
+    /// Where `buf` (a write of at least [`MIN_PIECE`] bytes) starts in the
+    /// input, when it is a stretch of it with character boundaries at both
+    /// ends and no U+FFFD.
     fn stretch(&self, buf: &[u8]) -> Option<usize> {
-        if buf.len() < MIN_PIECE {
-            return None;
-        }
         let start = self.input.as_ptr() as usize;
         let from = (buf.as_ptr() as usize).checked_sub(start)?;
         let end = from.checked_add(buf.len())?;
@@ -237,9 +232,7 @@ impl Writer<'_> {
         (end <= self.input.len() && boundary(from) && boundary(end) && !has_replacement(buf))
             .then_some(from)
     }
-}
 
-impl Writer<'_> {
     /// Takes a write of at least [`MIN_PIECE`] bytes: a piece when it is a
     /// stretch of the input, otherwise a copy. Out of line: the serializer
     /// calls the writer from many places, and only this rare path is long.

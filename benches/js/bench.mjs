@@ -112,7 +112,6 @@ if (args[0] === '--child') {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 
-
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -185,18 +185,20 @@ function putInput(w, input, optionsJson) {
 
 /**
  * Runs an operation on the input; returns the exports, the output's address
- * and length in bytes, and the input as a string (null for bytes). With
- * `spliced`, a mapping whose input is a string returns a splice: the output
- * less the stretches of the input it passes through unchanged, which
- * `outputPieces()` locates. Views into wasm memory must be made after the
- * last call that may allocate (memory growth detaches the old buffer).
+ * and length in bytes, and the input string the output is spliced from (null
+ * when it is whole). With `spliced`, a mapping whose input is a string
+ * returns a splice: the output less the stretches of the input it passes
+ * through unchanged, which `outputPieces()` locates. Views into wasm memory
+ * must be made after the last call that may allocate (memory growth detaches
+ * the old buffer).
  */
 function call(op, input, a, b, c, spliced = false) {
   const w = loaded();
   // The options are `a` for the mapping operations; a result has no limit.
   const [len, text] = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
-  const n = runInput(spliced && text !== null ? op + OP_SPLICED : op, len, a, b, c);
-  return [w, w.outputPtr() >>> 0, n, text];
+  const source = spliced ? text : null;
+  const n = runInput(source !== null ? op + OP_SPLICED : op, len, a, b, c);
+  return [w, w.outputPtr() >>> 0, n, source];
 }
 
 /**
@@ -228,8 +230,7 @@ function unsplice(w, written, input) {
  * rope until the string is read.
  */
 function callText(op, input, a, b, c) {
-  const spliced = op === OP_MAP || op === OP_EACH;
-  const [w, ptr, n, source] = call(op, input, a, b, c, spliced);
+  const [w, ptr, n, source] = call(op, input, a, b, c, op === OP_MAP || op === OP_EACH);
   let text;
   if (w.outputAscii()) {
     text = asciiString(w.memory.buffer, ptr, n);
@@ -246,7 +247,7 @@ function callText(op, input, a, b, c) {
       from += used;
     }
   }
-  if (spliced && source !== null) text = unsplice(w, text, source);
+  if (source !== null) text = unsplice(w, text, source);
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
 }
