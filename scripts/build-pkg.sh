@@ -15,10 +15,10 @@
 # the options, config and limits objects, cold helpers out of line, only the
 # exports the wrapper calls), zmij at opt-level "s" and, for wasm32, no
 # inlining into cold call sites and a lower inline threshold
-# (.cargo/config.toml) brought it to about 149,150 bytes. The spliced output
-# (src/splice.rs) added about 2 KB; the wasm-opt flags below took 1.4 KB of
-# it back, and -ocimfs below costs 180 bytes: about 149,800 bytes. See
-# BENCHMARKS.md, "Size", for what is left.
+# (.cargo/config.toml) brought it to about 149,150 bytes. The wasm-opt flags
+# below took 1.4 KB off, -ocimfs costs 180 bytes, and the UTF-16 input path
+# (src/utf16.rs) about 900 bytes: about 148,900 bytes. See BENCHMARKS.md,
+# "Size", for what is left.
 #
 #   scripts/build-pkg.sh        (what `make pkg` runs)
 set -euo pipefail

@@ -267,7 +267,7 @@ pub fn validate_json(text: &str) -> String {
             r
         }
     };
-    crate::splice::to_string(&report)
+    crate::write::to_string(&report)
 }
 
 /// Parses and validates configuration JSON into a [`Config`], or the first

@@ -21,9 +21,10 @@ pub mod redact;
 pub mod requests;
 pub mod scan;
 mod sort;
-pub mod splice;
 pub mod time;
 pub mod usage;
+pub mod utf16;
+pub mod write;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -40,50 +41,27 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// result as JSON text: `{"traces":[…],"spans":[…],"warnings":[…]}`. Fails
 /// on the first task that cannot be mapped.
 pub fn map_json(input: &str, opts: &Options) -> Result<String, Error> {
-    write_mapped(input, opts, false, false).map(|s| s.text)
-}
-
-/// [`map_json`] as a splice: the written text plus the stretches of `input`
-/// it copies unchanged (see [`splice`]); joined, the same text.
-pub fn map_json_spliced(input: &str, opts: &Options) -> Result<splice::Spliced, Error> {
-    write_mapped(input, opts, false, true)
+    write_mapped(input, opts, false)
 }
 
 /// Maps every task of `input`, going on past failing tasks; returns
 /// `{"traces","spans","warnings","errors"}` as JSON text. Only an input that
 /// cannot be split into tasks at all is an error.
 pub fn map_each_json(input: &str, opts: &Options) -> Result<String, Error> {
-    write_mapped(input, opts, true, false).map(|s| s.text)
+    write_mapped(input, opts, true)
 }
 
-/// [`map_each_json`] as a splice (see [`map_json_spliced`]).
-pub fn map_each_json_spliced(input: &str, opts: &Options) -> Result<splice::Spliced, Error> {
-    write_mapped(input, opts, true, true)
-}
-
-/// The one writing path of the four functions above: maps `input` (every
-/// task it can with `each`), then writes the result, as a splice against
-/// `input` with `spliced` (otherwise whole: no piece is taken).
+/// The one writing path of the two functions above: maps `input` (every
+/// task it can with `each`) and writes the result.
 #[inline(never)]
-pub fn write_mapped(
-    input: &str,
-    opts: &Options,
-    each: bool,
-    spliced: bool,
-) -> Result<splice::Spliced, Error> {
+fn write_mapped(input: &str, opts: &Options, each: bool) -> Result<String, Error> {
     // The output is about the input's size (the passed-through subtrees are
-    // most of both), a little more for ids, times and tags; written as a
-    // splice, it is the output less those subtrees.
+    // most of both), a little more for ids, times and tags.
     let n = input.len();
-    let (source, guess) = if spliced {
-        (input, n / 4)
-    } else {
-        ("", n.saturating_add(n / 8))
-    };
-    let guess = guess.saturating_add(4096);
+    let guess = n.saturating_add(n / 8).saturating_add(4096);
     if each {
-        map_each(input, opts).map(|b| splice::Spliced::write(&b, source, guess))
+        map_each(input, opts).map(|b| write::to_string_sized(&b, guess))
     } else {
-        map(input, opts).map(|r| splice::Spliced::write(&r, source, guess))
+        map(input, opts).map(|r| write::to_string_sized(&r, guess))
     }
 }

@@ -214,7 +214,7 @@ impl MapResult<'_> {
     /// with `capacity` bytes (a good guess spares the copies of a growing
     /// buffer, and the memory they leave behind).
     pub fn to_json_sized(&self, capacity: usize) -> String {
-        crate::splice::Spliced::write(self, "", capacity).text
+        crate::write::to_string_sized(self, capacity)
     }
 }
 

@@ -254,7 +254,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                     }
                 } else if question.is_some_and(|q| may_be_signed(&b[q + 1..p])) {
                     if let Some(clean) = strip_signed(&string_text(&text[start..end])) {
-                        let enc = crate::splice::to_string(&clean);
+                        let enc = crate::write::to_string(&clean);
                         replace(start, end, &enc);
                         tally.hit(|| path(start, None));
                     }

@@ -132,8 +132,8 @@ pub fn headers(cfg: &Config) -> Vec<(String, String)> {
 
 /// Builds requests from a mapping result.
 pub fn build(result: &MapResult, cfg: &Config, limits: &Limits) -> Built {
-    let traces: Vec<String> = result.traces.iter().map(crate::splice::to_string).collect();
-    let spans: Vec<String> = result.spans.iter().map(crate::splice::to_string).collect();
+    let traces: Vec<String> = result.traces.iter().map(crate::write::to_string).collect();
+    let spans: Vec<String> = result.spans.iter().map(crate::write::to_string).collect();
     build_texts(&traces, &spans, cfg, limits)
 }
 
@@ -226,7 +226,7 @@ const KEPT: [&str; 9] = [
 
 /// Serialised size of a value.
 fn size_of(v: &Json) -> usize {
-    crate::splice::to_string(v).len()
+    crate::write::to_string(v).len()
 }
 
 /// What cutting one field does: its new value (`None` removes the field) and
@@ -297,7 +297,7 @@ fn truncate(text: &str, budget: usize, path: &str, warnings: &mut Vec<Warning>) 
                 done.remove(i);
             }
         }
-        current = crate::splice::to_string(&Json::Obj(obj.clone()));
+        current = crate::write::to_string(&Json::Obj(obj.clone()));
     }
     current
 }
@@ -542,7 +542,7 @@ pub fn build_json(
     }
     let traces: Vec<&str> = r.traces.iter().map(|t| t.get()).collect();
     let spans: Vec<&str> = r.spans.iter().map(|s| s.get()).collect();
-    Ok(crate::splice::to_string(&build_texts(
+    Ok(crate::write::to_string(&build_texts(
         &traces, &spans, &cfg, &limits,
     )))
 }

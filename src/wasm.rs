@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-use crate::{config, requests, Error, ErrorCode, Options};
+use crate::{config, requests, utf16, Error, ErrorCode, Options};
 
 /// Converts the core's error into the thrown JS value.
 fn js_error(e: &Error) -> js_sys::Error {
@@ -86,10 +86,6 @@ enum Op {
     Build,
     /// Map, then build the requests.
     Requests,
-    /// `Map`, the output as a splice (see [`crate::splice`]).
-    MapSpliced,
-    /// `Each`, the output as a splice.
-    EachSpliced,
 }
 
 impl Op {
@@ -99,8 +95,6 @@ impl Op {
             1 => Ok(Op::Each),
             2 => Ok(Op::Build),
             3 => Ok(Op::Requests),
-            4 => Ok(Op::MapSpliced),
-            5 => Ok(Op::EachSpliced),
             _ => Err(Error::new(
                 ErrorCode::InvalidOption,
                 "",
@@ -112,36 +106,20 @@ impl Op {
 
 /// Runs `op` on `input` with up to three JSON arguments: the options for
 /// `Map` and `Each`; config and limits for `Build`; options, config and
-/// limits for `Requests`. Returns the output text and, for the spliced
-/// operations, the pieces in UTF-16 units (empty for an output that is
-/// whole).
+/// limits for `Requests`. Returns the output text.
 fn run(
     op: Op,
     input: &str,
     a: Option<&str>,
     b: Option<&str>,
     c: Option<&str>,
-) -> Result<(String, Vec<u32>), Error> {
-    let (each, spliced) = match op {
-        Op::Map => (false, false),
-        Op::Each => (true, false),
-        Op::MapSpliced => (false, true),
-        Op::EachSpliced => (true, true),
-        Op::Build => {
-            let out = requests::build_json(input, a.unwrap_or(""), b.unwrap_or(""))?;
-            return Ok((out, Vec::new()));
-        }
-        Op::Requests => {
-            let out = requests_from_input(input, a, b.unwrap_or(""), c.unwrap_or(""))?;
-            return Ok((out, Vec::new()));
-        }
-    };
-    let s = crate::write_mapped(input, &options(a)?, each, spliced)?;
-    // Offsets fit 32 bits on wasm32: no input is larger than its memory.
-    let units = s
-        .utf16_pieces(input)
-        .ok_or_else(|| Error::new(ErrorCode::TooLarge, "", "output offsets exceed 32 bits"))?;
-    Ok((s.text, units))
+) -> Result<String, Error> {
+    match op {
+        Op::Map => crate::map_json(input, &options(a)?),
+        Op::Each => crate::map_each_json(input, &options(a)?),
+        Op::Build => requests::build_json(input, a.unwrap_or(""), b.unwrap_or("")),
+        Op::Requests => requests_from_input(input, a, b.unwrap_or(""), c.unwrap_or("")),
+    }
 }
 
 /// Maps `input`, then builds its requests, as the CLI's `requests` command
@@ -162,7 +140,7 @@ fn requests_from_input(
         requests: built.requests,
         warnings,
     };
-    Ok(crate::splice::to_string(&out))
+    Ok(crate::write::to_string(&out))
 }
 
 // The string entry points below are compiled for `tests/wasm.rs` only: the
@@ -174,18 +152,14 @@ fn requests_from_input(
 /// cannot be mapped.
 #[cfg(test)]
 pub fn map_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
-    run(Op::Map, input, options_json.as_deref(), None, None)
-        .map(|(s, _)| s)
-        .map_err(|e| js_error(&e))
+    run(Op::Map, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
 }
 
 /// Like [`map_json`], but maps every task it can and lists the failing ones
 /// under `errors`; throws only when the input cannot be split into tasks.
 #[cfg(test)]
 pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String, js_sys::Error> {
-    run(Op::Each, input, options_json.as_deref(), None, None)
-        .map(|(s, _)| s)
-        .map_err(|e| js_error(&e))
+    run(Op::Each, input, options_json.as_deref(), None, None).map_err(|e| js_error(&e))
 }
 
 /// [`map_json`] on UTF-8 bytes, returning UTF-8 bytes.
@@ -193,7 +167,7 @@ pub fn map_each_json(input: &str, options_json: Option<String>) -> Result<String
 pub fn map_bytes(input: &[u8], options_json: Option<String>) -> Result<Vec<u8>, js_sys::Error> {
     utf8(input)
         .and_then(|text| run(Op::Map, text, options_json.as_deref(), None, None))
-        .map(|(s, _)| s.into_bytes())
+        .map(String::into_bytes)
         .map_err(|e| js_error(&e))
 }
 
@@ -214,9 +188,7 @@ pub fn build_requests_json(
     limits_json: Option<String>,
 ) -> Result<String, js_sys::Error> {
     let limits = limits_json.as_deref();
-    run(Op::Build, result_json, Some(config_json), limits, None)
-        .map(|(s, _)| s)
-        .map_err(|e| js_error(&e))
+    run(Op::Build, result_json, Some(config_json), limits, None).map_err(|e| js_error(&e))
 }
 
 /// Maps Dify input and builds its requests in one call; the warnings of both
@@ -235,7 +207,6 @@ pub fn requests_from_input_json(
         Some(config_json),
         limits_json.as_deref(),
     )
-    .map(|(s, _)| s)
     .map_err(|e| js_error(&e))
 }
 
@@ -258,9 +229,9 @@ thread_local! {
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
     /// The last output as UTF-16, when `outputUtf16` converted it.
     static OUTPUT16: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
-    /// The input pieces of the last output, when it is a splice: three
-    /// numbers a piece (`outputPieces`).
-    static PIECES: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// The staging buffer of `stageInput`: UTF-16 units on their way into
+    /// the input buffer.
+    static STAGE: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Makes the input buffer at least `len` bytes long, keeping its first bytes,
@@ -279,14 +250,70 @@ pub fn input_buffer(len: usize) -> usize {
     })
 }
 
+/// Makes the staging buffer at least `units` UTF-16 units long and returns
+/// its address, or 0 when memory cannot grow that far. The host writes a
+/// piece of its input there as UTF-16 and calls `stageInput`.
+#[cfg_attr(not(test), wasm_bindgen(js_name = stageBuffer))]
+pub fn stage_buffer(units: usize) -> usize {
+    STAGE.with_borrow_mut(|s| {
+        if s.len() < units {
+            if s.try_reserve_exact(units - s.len()).is_err() {
+                return 0;
+            }
+            s.resize(units, 0);
+        }
+        s.as_mut_ptr() as usize
+    })
+}
+
+/// Converts the first `units` units of the staging buffer to UTF-8 and
+/// writes them into the input buffer at byte `at`, growing it when needed;
+/// returns the input's length in bytes after them, or 0 when `units` exceeds
+/// the staging buffer or memory cannot grow. A host sends a long input piece
+/// by piece, each piece starting where the last ended; a piece must not end
+/// between the two units of a surrogate pair (a lone surrogate becomes
+/// U+FFFD, as with `TextEncoder`).
+#[cfg_attr(not(test), wasm_bindgen(js_name = stageInput))]
+pub fn stage_input(at: usize, units: usize) -> usize {
+    STAGE.with_borrow(|s| {
+        INPUT.with_borrow_mut(|buf| {
+            let Some(src) = s.get(..units) else {
+                return 0;
+            };
+            let (mut read, mut end) = (0, at);
+            // Twice at most: the buffer grows once, to hold the worst case.
+            loop {
+                let rest = src.get(read..).unwrap_or_default();
+                let (r, w) = utf16::encode_utf8(rest, buf.get_mut(end..).unwrap_or_default());
+                read += r;
+                end += w;
+                if read == units {
+                    return end;
+                }
+                let Some(need) = (units - read)
+                    .checked_mul(utf16::MAX_BYTES_PER_UNIT)
+                    .and_then(|n| n.checked_add(end))
+                else {
+                    return 0;
+                };
+                // A long input arrives in many pieces: room for a quarter
+                // more keeps the copies of a growing buffer linear in all
+                // (doubling would leave up to the input's size unused).
+                let room = need.saturating_add(need / 4).saturating_sub(buf.len());
+                if buf.try_reserve_exact(room).is_err() {
+                    return 0;
+                }
+                buf.resize(need, 0);
+            }
+        })
+    })
+}
+
 /// Runs operation `op` on the first `len` bytes of the input buffer and
 /// returns the output's length in bytes; the output is at `outputPtr()`.
 /// `op`: 0 map and 1 map each (`a` = options); 2 requests from a mapping
 /// result (`a` = config, `b` = limits); 3 map and build requests (`a` =
-/// options, `b` = config, `c` = limits); 4 and 5 are 0 and 1 with the output
-/// as a splice: the written text at `outputPtr()`, and the stretches of the
-/// input it leaves out at `outputPieces()` (for a caller that still holds
-/// the input as a string).
+/// options, `b` = config, `c` = limits).
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
 pub fn run_input(
     op: u32,
@@ -317,10 +344,9 @@ pub fn run_input(
         out
     });
     match result {
-        Ok((s, pieces)) => {
+        Ok(s) => {
             let n = s.len();
             OUTPUT.set(s);
-            PIECES.set(pieces);
             Ok(n)
         }
         Err(e) => Err(js_error(&e)),
@@ -377,107 +403,23 @@ pub fn output16_len() -> usize {
     OUTPUT16.with_borrow(|w| w.len())
 }
 
-/// The address of the last output's pieces: for each, in UTF-16 units, its
-/// place in the written text, then its start and end in the input.
-#[cfg_attr(not(test), wasm_bindgen(js_name = outputPieces))]
-pub fn output_pieces() -> usize {
-    PIECES.with_borrow(|p| p.as_ptr() as usize)
-}
-
-/// The number of pieces of the last output (0 when it is whole).
-#[cfg_attr(not(test), wasm_bindgen(js_name = outputPieceCount))]
-pub fn output_piece_count() -> usize {
-    PIECES.with_borrow(|p| p.len() / 3)
-}
-
 /// Frees the last output.
 #[cfg_attr(not(test), wasm_bindgen(js_name = releaseOutput))]
 pub fn release_output() {
     OUTPUT.set(String::new());
     OUTPUT16.set(Vec::new());
-    PIECES.set(Vec::new());
-}
-
-/// Widens the ASCII run at the start of `src` into `dst`, sixteen bytes at a
-/// time (whole blocks only: the caller finishes the run byte by byte); returns
-/// the number of bytes widened. Plain array code that LLVM turns into SIMD
-/// extends when the target has them.
-fn widen_ascii(src: &[u8], dst: &mut [u16]) -> usize {
-    const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
-    let mut n = 0;
-    for (s, d) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
-        let Ok(s) = <[u8; 16]>::try_from(s) else {
-            break;
-        };
-        if u128::from_le_bytes(s) & HIGH != 0 {
-            break;
-        }
-        for (d, x) in d.iter_mut().zip(s) {
-            *d = u16::from(x);
-        }
-        n += 16;
-    }
-    n
 }
 
 /// Writes `s` as UTF-16 into `out` (replacing what it held); `None` when
-/// `out` cannot grow enough. ASCII runs are widened sixteen bytes at a time;
-/// other characters are decoded in place (`s` is valid UTF-8, so no check
-/// is needed beyond the bounds).
+/// `out` cannot grow enough.
 pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>) -> Option<()> {
-    let b = s.as_bytes();
     out.clear();
     // UTF-16 never needs more units than UTF-8 has bytes.
-    out.try_reserve_exact(b.len()).ok()?;
-    out.resize(b.len(), 0);
-    let o = out.as_mut_slice();
-    // `i` reads UTF-8 bytes, `j` writes UTF-16 units.
-    let (mut i, mut j) = (0, 0);
-    let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
-    while i < b.len() {
-        let x = byte(i);
-        if x < 0x80 {
-            // An ASCII run: sixteen bytes at a time while they are all ASCII,
-            // then byte by byte up to the next wider character.
-            let n = widen_ascii(&b[i..], o.get_mut(j..).unwrap_or_default());
-            i += n;
-            j += n;
-            while let Some(&x) = b.get(i).filter(|x| x.is_ascii()) {
-                put(o, j, u32::from(x));
-                i += 1;
-                j += 1;
-            }
-        } else if x < 0xe0 {
-            put(o, j, ((x & 0x1f) << 6) | (byte(i + 1) & 0x3f));
-            i += 2;
-            j += 1;
-        } else if x < 0xf0 {
-            let c = ((x & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
-            put(o, j, c);
-            i += 3;
-            j += 1;
-        } else {
-            let c = ((x & 0x07) << 18)
-                | ((byte(i + 1) & 0x3f) << 12)
-                | ((byte(i + 2) & 0x3f) << 6)
-                | (byte(i + 3) & 0x3f);
-            let c = c.wrapping_sub(0x1_0000);
-            put(o, j, 0xd800 | ((c >> 10) & 0x3ff));
-            put(o, j + 1, 0xdc00 | (c & 0x3ff));
-            i += 4;
-            j += 2;
-        }
-    }
-    out.truncate(j);
+    out.try_reserve_exact(s.len()).ok()?;
+    out.resize(s.len(), 0);
+    let n = utf16::encode_utf16(s, out);
+    out.truncate(n);
     Some(())
-}
-
-/// Stores one UTF-16 unit (the caller sized `o`; out of range is ignored).
-#[inline(always)]
-fn put(o: &mut [u16], j: usize, unit: u32) {
-    if let Some(d) = o.get_mut(j) {
-        *d = unit as u16;
-    }
 }
 
 /// Copies `bytes` to the start of the input buffer (tests; the JS wrapper
@@ -488,16 +430,22 @@ pub fn set_input(bytes: &[u8]) {
     INPUT.with_borrow_mut(|b| b[..bytes.len()].copy_from_slice(bytes));
 }
 
+/// Copies `units` to the start of the staging buffer (tests).
+#[cfg(test)]
+pub fn set_stage(units: &[u16]) {
+    STAGE.with_borrow_mut(|s| s[..units.len()].copy_from_slice(units));
+}
+
+/// A copy of the first `len` bytes of the input buffer (tests).
+#[cfg(test)]
+pub fn input_bytes(len: usize) -> Vec<u8> {
+    INPUT.with_borrow(|b| b[..len].to_vec())
+}
+
 /// A copy of the last output (tests read it back through this).
 #[cfg(test)]
 pub fn output_text() -> String {
     OUTPUT.with_borrow(|o| o.clone())
-}
-
-/// A copy of the last output's pieces.
-#[cfg(test)]
-pub fn pieces() -> Vec<u32> {
-    PIECES.with_borrow(|p| p.clone())
 }
 
 /// A copy of the last UTF-16 output.

@@ -156,9 +156,6 @@ fn check(text: &str, what: &str, twice: bool) -> usize {
             }
             Err(e) => assert_structured(e, what),
         }
-        // The spliced form (the npm package's string path) joins to the same text.
-        let spliced = dify_opik::map_json_spliced(text, &o).map(|s| s.join(text));
-        assert_eq!(spliced, first, "{what}: the spliced output differs");
         if twice && profile == Profile::Linked {
             let second = dify_opik::map_json(text, &o);
             assert_eq!(first, second, "{what}: linked output differs between calls");
@@ -310,6 +307,41 @@ proptest! {
             match dify_opik::map_json(&s, &opts(profile)) {
                 Ok(out) => assert_json(&out, "arbitrary text"),
                 Err(e) => assert_structured(&e, "arbitrary text"),
+            }
+        }
+    }
+
+    /// Any UTF-16 (lone surrogates included, in runs that cross the
+    /// converter's blocks) converts to the UTF-8 that `TextEncoder` writes:
+    /// the npm package's Node input path.
+    #[test]
+    fn utf16_converts_as_text_encoder_does(
+        units in prop::collection::vec(
+            prop_oneof![
+                4 => 0x20u16..0x80,
+                2 => 0x80u16..0x800,
+                2 => 0x800u16..0xd800,
+                1 => 0xd800u16..0xe000,
+                1 => 0xe000u16..=0xffff,
+            ],
+            0..200,
+        ),
+    ) {
+        let mut out = vec![0; units.len() * dify_opik::utf16::MAX_BYTES_PER_UNIT];
+        let (read, n) = dify_opik::utf16::encode_utf8(&units, &mut out);
+        prop_assert_eq!(read, units.len());
+        let expected = String::from_utf16_lossy(&units);
+        prop_assert_eq!(&out[..n], expected.as_bytes());
+        // A short destination: a prefix of whole characters, as long as fits.
+        for room in [0, 1, 2, 3, 17, 49, 50, n / 2] {
+            let mut short = vec![0; room.min(n)];
+            let (read, written) = dify_opik::utf16::encode_utf8(&units, &mut short);
+            let head = String::from_utf16_lossy(&units[..read]);
+            prop_assert_eq!(&short[..written], head.as_bytes());
+            if read < units.len() {
+                let next = String::from_utf16_lossy(&units[read..(read + 2).min(units.len())]);
+                let width = next.chars().next().map_or(0, char::len_utf8);
+                prop_assert!(written + width > short.len(), "stopped early at {}", read);
             }
         }
     }

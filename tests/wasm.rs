@@ -17,8 +17,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 // The crate-root names `src/wasm.rs` refers to as `crate::…`.
 #[allow(unused_imports)]
 use dify_opik::{
-    config, map, map_each_json, map_each_json_spliced, map_json, map_json_spliced,
-    options_from_json, requests, splice, write_mapped, Error, ErrorCode, Options, VERSION,
+    config, map, map_each_json, map_json, options_from_json, requests, utf16, write, Error,
+    ErrorCode, Options, VERSION,
 };
 
 // Unused functions of the module are allowed by its own `cfg_attr(test)`.
@@ -454,36 +454,42 @@ fn the_byte_buffer_path() {
 }
 
 #[wasm_bindgen_test]
-fn spliced_outputs_rebuild_the_whole_text() {
+fn staged_utf16_input_is_the_encoded_text() {
     let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
-    let long = "Ünïcödé — 漢字 😀 ".repeat(40);
-    let ascii = "plain words ".repeat(40);
-    for (op, whole_op) in [(4, 0), (5, 1)] {
-        for fill in [&long, &ascii] {
-            let input = base.replace("\"title\": \"", &format!("\"title\": \"{fill}"));
-            binding::set_input(input.as_bytes());
-            let n = binding::run_input(whole_op, input.len(), opts(REFERENCE), None, None).unwrap();
-            let whole = binding::output_text();
-            assert_eq!(n, whole.len());
-            assert!(binding::pieces().is_empty(), "whole outputs have no pieces");
-            let n = binding::run_input(op, input.len(), opts(REFERENCE), None, None).unwrap();
-            let text = binding::output_text();
-            assert_eq!(n, text.len());
-            let pieces = binding::pieces();
-            assert_eq!(binding::output_piece_count() * 3, pieces.len());
-            assert!(
-                !pieces.is_empty() && text.len() < whole.len(),
-                "op {op}: the long titles are pieces"
-            );
-            assert!(
-                splice::rebuild_utf16(&text, &input, &pieces)
-                    == Some(whole.encode_utf16().collect()),
-                "op {op}: the splice rebuilds the whole output"
-            );
+    let input = base.replace("\"title\": \"", "\"title\": \"Ünïcödé — 漢字 😀 ");
+    let units: Vec<u16> = input.encode_utf16().collect();
+    binding::set_input(b"");
+    let expected = binding::map_json(&input, opts(REFERENCE)).unwrap();
+    // Pieces of several sizes, none splitting a surrogate pair (the wrapper
+    // never does).
+    for piece in [1usize, 7, 16, 17, 100, units.len()] {
+        let (mut from, mut len) = (0, 0);
+        while from < units.len() {
+            let mut to = (from + piece).min(units.len());
+            if to < units.len() && (units[to - 1] & 0xfc00) == 0xd800 {
+                to += 1;
+            }
+            assert!(binding::stage_buffer(to - from) != 0);
+            binding::set_stage(&units[from..to]);
+            len = binding::stage_input(len, to - from);
+            assert!(len > 0, "piece {piece} at {from}");
+            from = to;
         }
+        assert_eq!(len, input.len(), "piece {piece}");
+        assert_eq!(binding::input_bytes(len), input.as_bytes(), "piece {piece}");
+        binding::run_input(0, len, opts(REFERENCE), None, None).unwrap();
+        assert_eq!(binding::output_text(), expected, "piece {piece}");
     }
-    binding::release_output();
-    assert!(binding::pieces().is_empty());
+    // A lone surrogate becomes U+FFFD, as with TextEncoder.
+    binding::stage_buffer(3);
+    binding::set_stage(&[0x61, 0xd83d, 0x62]);
+    assert_eq!(binding::stage_input(0, 3), 5);
+    assert_eq!(binding::input_bytes(5), "a\u{fffd}b".as_bytes());
+    // More units than the staging buffer holds, or an offset that
+    // overflows: 0, not a panic.
+    assert_eq!(binding::stage_input(0, usize::MAX), 0);
+    assert_eq!(binding::stage_input(usize::MAX, 1), 0);
+    assert_eq!(binding::stage_buffer(usize::MAX), 0);
 }
 
 #[wasm_bindgen_test]

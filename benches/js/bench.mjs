@@ -23,8 +23,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const PKG = resolve(process.env.DIFY_OPIK_PKG ?? join(ROOT, 'pkg'));
 const NOW = '2026-03-02T09:00:00Z';
-/** `runInput`'s operation for `mapJson` on a string: map, output as a splice (src/wasm.rs). */
-const OP_MAP_SPLICED = 4;
+/** `runInput`'s operation for `mapJson` (src/wasm.rs). */
+const OP_MAP = 0;
 const OPTIONS = { now: NOW };
 
 const args = process.argv.slice(2);
@@ -44,10 +44,10 @@ async function loadPackage() {
 }
 
 /**
- * Makes a string flat inside the timed call. `mapJson` may return a rope
- * (its output is spliced from slices of the input string, src/splice.rs);
- * whoever reads the string (an encoder, JSON.parse, a socket) first flattens
- * it, so that copy belongs to the call's cost. `JSON.stringify` returns a
+ * Makes a string flat inside the timed call. `mapJson` may return a rope (a
+ * non-ASCII output over 4 MiB comes back in pieces joined by `+`); whoever
+ * reads the string (an encoder, JSON.parse, a socket) first flattens it, so
+ * that copy belongs to the call's cost. `JSON.stringify` returns a
  * flat string already. Needs node --allow-natives-syntax (scripts/bench.sh
  * passes it); without it strings are left as they are and the table says so.
  */
@@ -206,7 +206,7 @@ if (args[0] === '--brief') {
       core: () => {
         const ptr = glue.inputBuffer(bytes.length) >>> 0;
         new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
-        return glue.runInput(OP_MAP_SPLICED, bytes.length, oj);
+        return glue.runInput(OP_MAP, bytes.length, oj);
       },
     },
     { runs, warm: 5 },
@@ -238,14 +238,14 @@ const hasCore = typeof glue.inputBuffer === 'function' && typeof glue.runInput =
 function core(bytes) {
   const ptr = glue.inputBuffer(bytes.length) >>> 0;
   new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
-  return glue.runInput(OP_MAP_SPLICED, bytes.length, optionsJson);
+  return glue.runInput(OP_MAP, bytes.length, optionsJson);
 }
 
 say(`Machine: ${m0.cpu}, ${m0.cores} cores, ${m0.memory}; ${m0.os}; Node ${m0.node}; ${m0.rustc}.`);
 say(`Run: ${m0.date}; load average at start ${m0.load}${QUICK ? '; QUICK run (fewer repetitions)' : ''}.`);
 say(
   FLAT
-    ? 'String results are flattened inside each timed call (`%FlattenString`), so a spliced `mapJson` output pays for its copy.'
+    ? 'String results are flattened inside each timed call (`%FlattenString`), so an output returned in pieces pays for its copy.'
     : 'NOT flattened: run under `node --allow-natives-syntax` (scripts/bench.sh does) to charge `mapJson` for flattening its output.',
 );
 say();

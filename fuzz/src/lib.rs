@@ -38,17 +38,13 @@ pub fn check(text: &str, opts: &Options) {
     }
     let second = dify_opik::map_json(text, opts);
     assert_eq!(first, second, "two calls on the same input differ");
-    // The spliced form (the npm package's string path) joins to the same
-    // text, in bytes and in the UTF-16 units a JS host slices by.
-    let spliced = dify_opik::map_json_spliced(text, opts);
-    assert_eq!(
-        spliced.as_ref().map(|s| s.join(text)).map_err(Clone::clone),
-        first,
-        "the spliced output differs"
-    );
-    if let (Ok(s), Ok(whole)) = (&spliced, &first) {
-        check_utf16_splice(s, text, whole);
-    }
+    // The npm package's Node path hands the input over as UTF-16; converted
+    // back in wasm it must be the same bytes.
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let mut bytes = vec![0; units.len() * dify_opik::utf16::MAX_BYTES_PER_UNIT];
+    let (read, n) = dify_opik::utf16::encode_utf8(&units, &mut bytes);
+    assert_eq!(read, units.len(), "all units are read");
+    assert_eq!(&bytes[..n], text.as_bytes(), "the UTF-16 round trip differs");
     if let Ok(s) = dify_opik::map_each_json(text, opts) {
         assert_json(&s, "map_each_json output");
     }
@@ -65,18 +61,6 @@ pub fn check(text: &str, opts: &Options) {
             assert_json(&r.body, "request body");
         }
     }
-}
-
-/// Rebuilds a splice from its UTF-16 offsets, as the npm wrapper does with
-/// `String.prototype.slice`, and compares it with the whole text.
-fn check_utf16_splice(s: &dify_opik::splice::Spliced, input: &str, whole: &str) {
-    let units = s.utf16_pieces(input).expect("offsets fit 32 bits");
-    assert_eq!(units.len(), s.pieces.len() * 3, "three numbers a piece");
-    let rebuilt = dify_opik::splice::rebuild_utf16(&s.text, input, &units);
-    assert!(
-        rebuilt.is_some_and(|r| r.iter().copied().eq(whole.encode_utf16())),
-        "the UTF-16 splice differs"
-    );
 }
 
 /// True one time in `n`; false when the data has run out (so that a short

@@ -21,11 +21,16 @@ const OP_MAP = 0;
 const OP_EACH = 1;
 const OP_BUILD = 2;
 const OP_REQUESTS = 3;
-/** Added to OP_MAP or OP_EACH: the output comes back as a splice (src/splice.rs). */
-const OP_SPLICED = 4;
 
-/** Bytes of a non-ASCII output converted to UTF-16 per piece (src/wasm.rs `outputUtf16`): one piece for most outputs, a bounded copy for huge ones. */
-const UTF16_PIECE_BYTES = 4 << 20;
+/**
+ * Bytes of a non-ASCII output converted to UTF-16 per piece (src/wasm.rs
+ * `outputUtf16`). Small pieces keep the UTF-16 copy in wasm memory small
+ * (a whole one would be twice the output, and wasm memory never shrinks);
+ * under 64 KiB, a piece's string (two bytes a unit) stays below V8's
+ * large-object size, so it is made in the young generation, and joining the
+ * pieces measured as fast as one whole string.
+ */
+const UTF16_PIECE_BYTES = 48 << 10;
 
 /** Outputs above this size are freed in wasm right after decoding. */
 const RELEASE_OUTPUT_BYTES = 1 << 20;
@@ -41,6 +46,19 @@ const nodeSlices =
   typeof NodeBuffer?.from === 'function' &&
   typeof NodeBuffer.prototype.latin1Slice === 'function' &&
   typeof NodeBuffer.prototype.ucs2Slice === 'function';
+
+// Node also copies a string out as UTF-16 with a plain copy (`ucs2Write`),
+// which is several times faster than its UTF-8 encoders; the wasm converts.
+const nodeWrite = nodeSlices && typeof NodeBuffer.prototype.ucs2Write === 'function';
+
+/** UTF-16 units of the input staged at a time (src/wasm.rs `stageInput`). */
+const STAGE_UNITS = 1 << 16;
+
+/** UTF-8 bytes per UTF-16 unit above which a piece counts as mostly not ASCII. */
+const WIDE_RATIO = 1.05;
+
+/** Inputs shorter than this take `encodeInto` (fewer calls for small ones). */
+const STAGE_ABOVE = 1 << 12;
 
 /** A string from ASCII bytes at [ptr, ptr + n) of memory. */
 function asciiString(buffer, ptr, n) {
@@ -114,6 +132,7 @@ function putBytes(w, bytes) {
  */
 function putText(w, text) {
   const n = text.length;
+  if (nodeWrite && n >= STAGE_ABOVE) return stageText(w, text);
   let ptr = reserve(w, n);
   let { read, written } = encoder.encodeInto(text, new Uint8Array(w.memory.buffer, ptr, n));
   if (read < n) {
@@ -123,6 +142,47 @@ function putText(w, text) {
     written += encoder.encodeInto(read === 0 ? text : text.slice(read), view).written;
   }
   return written;
+}
+
+/**
+ * Puts `text` into the input buffer piece by piece (Node); returns the byte
+ * length. A piece is copied out as UTF-16 into the staging buffer and
+ * converted in wasm, which is fastest for mostly-ASCII text; after a piece
+ * that was mostly not ASCII, the next one goes through `encodeInto`, which
+ * is faster for such text. Pieces never split a surrogate pair.
+ */
+function stageText(w, text) {
+  const n = text.length;
+  // The first guess: mostly ASCII, with room for a few wider characters (the
+  // buffer grows when there are more).
+  let cap = n + (n >> 4);
+  reserve(w, cap);
+  const stage = w.stageBuffer(Math.min(n, STAGE_UNITS)) >>> 0;
+  if (stage === 0) throw failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
+  let len = 0;
+  let wide = false;
+  for (let from = 0; from < n; ) {
+    let to = Math.min(n, from + STAGE_UNITS);
+    if (to < n && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to -= 1;
+    const units = to - from;
+    const piece = units === n ? text : text.slice(from, to);
+    let next;
+    if (wide) {
+      // Room for this piece at worst, and for the rest at a tenth more bytes
+      // per unit than so far, so that the buffer rarely grows twice.
+      if (len + units * 3 > cap) cap = len + units * 3 + Math.ceil((n - to) * (len / from) * 1.1);
+      const ptr = reserve(w, cap);
+      next = len + encoder.encodeInto(piece, new Uint8Array(w.memory.buffer, ptr + len, units * 3)).written;
+    } else {
+      NodeBuffer.from(w.memory.buffer, stage, units * 2).ucs2Write(piece);
+      next = w.stageInput(len, units) >>> 0;
+      if (next === 0) throw failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
+    }
+    wide = next - len > units * WIDE_RATIO;
+    len = next;
+    from = to;
+  }
+  return len;
 }
 
 /** JSON text of an argument: strings pass as they are; null/undefined → undefined. */
@@ -163,74 +223,47 @@ function checkSize(size, optionsJson) {
 
 /**
  * Puts an input (text, bytes, or a JSON-able value) into the buffer; returns
- * its length in bytes and the input as a string (null for bytes).
+ * its length in bytes.
  */
 function putInput(w, input, optionsJson) {
   if (typeof input === 'string') {
     checkSize(input.length, optionsJson);
-    return [putText(w, input), input];
+    return putText(w, input);
   }
   if (input instanceof ArrayBuffer) input = new Uint8Array(input);
   if (input instanceof Uint8Array) {
     checkSize(input.length, optionsJson);
-    return [putBytes(w, input), null];
+    return putBytes(w, input);
   }
   const text = jsonArg(input, 'input');
   if (text === undefined) {
     throw failure('invalid_type', 'expected JSON text, UTF-8 bytes or a JSON-able value as input');
   }
   checkSize(text.length, optionsJson);
-  return [putText(w, text), text];
+  return putText(w, text);
 }
 
 /**
- * Runs an operation on the input; returns the exports, the output's address
- * and length in bytes, and the input string the output is spliced from (null
- * when it is whole). With `spliced`, a mapping whose input is a string
- * returns a splice: the output less the stretches of the input it passes
- * through unchanged, which `outputPieces()` locates. Views into wasm memory
- * must be made after the last call that may allocate (memory growth detaches
- * the old buffer).
+ * Runs an operation on the input; returns the exports and the output's
+ * address and length in bytes. Views into wasm memory must be made after the
+ * last call that may allocate (memory growth detaches the old buffer).
  */
-function call(op, input, a, b, c, spliced = false) {
+function call(op, input, a, b, c) {
   const w = loaded();
   // The options are `a` for the mapping operations; a result has no limit.
-  const [len, text] = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
-  const source = spliced ? text : null;
-  const n = runInput(source !== null ? op + OP_SPLICED : op, len, a, b, c);
-  return [w, w.outputPtr() >>> 0, n, source];
-}
-
-/**
- * The output of a splice: the written text with the input's stretches put
- * back, as slices of the input string. Engines make a slice and a `+`
- * without copying characters (the result is a rope, flattened when it is
- * read), so the passed-through bulk of a mapping never crosses the boundary.
- */
-function unsplice(w, written, input) {
-  const count = w.outputPieceCount() >>> 0;
-  if (count === 0) return written;
-  const units = new Uint32Array(w.memory.buffer, w.outputPieces() >>> 0, count * 3);
-  let out = '';
-  let pos = 0;
-  for (let i = 0; i < units.length; i += 3) {
-    const at = units[i];
-    if (at > pos) out += written.slice(pos, at);
-    out += input.slice(units[i + 1], units[i + 2]);
-    pos = at;
-  }
-  return pos < written.length ? out + written.slice(pos) : out;
+  const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
+  const n = runInput(op, len, a, b, c);
+  return [w, w.outputPtr() >>> 0, n];
 }
 
 /**
  * Runs an operation and returns its output as a string. A non-ASCII output
- * is converted to UTF-16 in wasm first, 4 MiB at a time (engines build
- * strings from UTF-16 much faster than they decode UTF-8; by pieces, the
- * copy stays small). The pieces are joined by `+`, which engines keep as a
- * rope until the string is read.
+ * is converted to UTF-16 in wasm first, piece by piece (engines build
+ * strings from UTF-16 much faster than they decode UTF-8). The pieces are
+ * joined by `+`, which engines keep as a rope until the string is read.
  */
 function callText(op, input, a, b, c) {
-  const [w, ptr, n, source] = call(op, input, a, b, c, op === OP_MAP || op === OP_EACH);
+  const [w, ptr, n] = call(op, input, a, b, c);
   let text;
   if (w.outputAscii()) {
     text = asciiString(w.memory.buffer, ptr, n);
@@ -247,7 +280,6 @@ function callText(op, input, a, b, c) {
       from += used;
     }
   }
-  if (source !== null) text = unsplice(w, text, source);
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
 }

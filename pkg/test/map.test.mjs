@@ -125,26 +125,45 @@ test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
   assert.ok(opik.map(escaped, REFERENCE).spans.some((s) => s.name === 'a\ud800b'));
 });
 
-test('a lone surrogate in a passed-through stretch comes back as U+FFFD, as from bytes', () => {
-  // mapJson splices long stretches of the input string into its output; the
-  // wasm saw U+FFFD where the string has a lone surrogate, and the output
-  // must say the same.
+test('long strings cross into wasm in pieces: the same result as from bytes', () => {
+  // Strings of 4096 characters or more are copied into wasm memory 65,536
+  // UTF-16 units at a time (Node). A piece never ends inside a surrogate
+  // pair, a lone surrogate becomes U+FFFD as with TextEncoder, and pieces
+  // that are mostly not ASCII take TextEncoder's path: every case must
+  // give what the same text gives as UTF-8 bytes.
   const f = golden.find((x) => x.name === 'workflow_basic');
   const task = JSON.parse(f.text);
-  const long = 'x'.repeat(300);
-  for (const n of task.node_executions) n.outputs = { text: `${long}@@${long}` };
-  const raw = JSON.stringify(task).replaceAll('@@', '\ud800');
-  const viaString = opik.mapJson(raw, REFERENCE);
-  const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(raw), REFERENCE));
-  assert.ok(viaString.includes(`${long}\ufffd${long}`));
-  assert.equal(viaString, viaBytes);
-  assert.ok(viaString.isWellFormed?.() ?? true);
+  const mixed = 'путешествие 東京 🚀 '.repeat(8000);
+  const make = (pad, rest) => {
+    const t = structuredClone(task);
+    t.node_executions[0].outputs = { text: `${'x'.repeat(pad)}@@${rest}` };
+    t.node_executions[1].outputs = { text: mixed };
+    const s = JSON.stringify(t);
+    return [s, s.indexOf('@@')];
+  };
+  const [, idx] = make(1000, '');
+  assert.ok(idx > 0 && idx < 65_000, 'the marker comes early');
+  const pad = 1000 + (65_535 - idx);
+  for (const [what, marker] of [
+    ['a pair across the piece boundary', '\ud83d\ude80'],
+    ['a lone high surrogate at the boundary', '\ud800y'],
+    ['a lone low surrogate after it', 'y\udc00'],
+    ['a reversed pair', '\udc00\ud800'],
+  ]) {
+    const [s, at] = make(pad, 'tail '.repeat(20_000));
+    assert.equal(at, 65_535, 'the marker sits on the last unit of the first piece');
+    const raw = s.replace('@@', marker);
+    const viaString = opik.mapJson(raw, REFERENCE);
+    const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(raw), REFERENCE));
+    assert.equal(viaString, viaBytes, what);
+    assert.ok(viaString.isWellFormed?.() ?? true, what);
+  }
 });
 
-test('a non-ASCII output over 4 MiB is converted in pieces that join exactly', () => {
+test('a long non-ASCII output is converted in pieces that join exactly', () => {
   const f = golden.find((x) => x.name === 'workflow_basic');
   const task = JSON.parse(f.text);
-  // About 9 MB of output: three pieces, with 3- and 4-byte characters
+  // About 9 MB of output: pieces of 48 KiB, with 3- and 4-byte characters
   // (a surrogate pair) landing on every side of the piece boundaries.
   const filler = 'ascii run 東京 🚀 ж '.repeat(100_000);
   for (const [i, n] of task.node_executions.entries()) n.outputs = { text: `${i}:${filler}` };

@@ -1,0 +1,373 @@
+//! UTF-16 to UTF-8 and back, for hosts whose strings are UTF-16.
+//!
+//! JavaScript strings are UTF-16. Node copies a string out as UTF-16, and
+//! makes one from UTF-16, with a plain memory copy (`Buffer#ucs2Write`,
+//! `Buffer#ucs2Slice`), several times faster than its UTF-8 encoder and
+//! decoder. The package therefore moves text across the wasm boundary as
+//! UTF-16 and converts it here. UTF-16 to UTF-8 follows `TextEncoder`: a
+//! surrogate without its partner becomes U+FFFD.
+
+/// The most UTF-8 bytes one UTF-16 unit can need (three; a surrogate pair
+/// needs four for two units).
+pub const MAX_BYTES_PER_UNIT: usize = 3;
+
+/// Writes `src` as UTF-8 to the start of `dst`; returns the number of units
+/// read and of bytes written. All of `src` is read when `dst` holds
+/// [`MAX_BYTES_PER_UNIT`] bytes a unit; a shorter `dst` gets the characters
+/// that fit.
+pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
+    let (mut i, mut j) = (0, 0);
+    while i < src.len() {
+        let n = ascii_blocks(
+            src.get(i..).unwrap_or_default(),
+            dst.get_mut(j..).unwrap_or_default(),
+        );
+        i += n;
+        j += n;
+        // A block without surrogates, branch-free (mixed scripts alternate
+        // widths unpredictably); needs room for a 4-byte store at its end.
+        if let (Some(s), Some(d)) = (
+            src.get(i..i.saturating_add(BLOCK)),
+            dst.get_mut(j..j.saturating_add(MAX_BYTES_PER_UNIT * BLOCK + 1)),
+        ) {
+            if s.iter().all(|&u| u & 0xf800 != 0xd800) {
+                let mut k = 0;
+                for &u in s {
+                    let (w, n) = bmp(u32::from(u));
+                    if let Some(d) = d.get_mut(k..k + 4) {
+                        d.copy_from_slice(&w.to_le_bytes());
+                    }
+                    k += n;
+                }
+                i += BLOCK;
+                j += k;
+                continue;
+            }
+        }
+        // Up to one block of units one at a time, then blocks again.
+        let stop = src.len().min(i.saturating_add(BLOCK));
+        while i < stop {
+            let u = u32::from(src[i]);
+            if u < 0x80 {
+                let Some(d) = dst.get_mut(j) else {
+                    return (i, j);
+                };
+                *d = u as u8;
+                i += 1;
+                j += 1;
+                continue;
+            }
+            let (c, used) = if u & 0xf800 != 0xd800 {
+                (u, 1)
+            } else if u < 0xdc00 {
+                match src.get(i + 1).map(|&l| u32::from(l)) {
+                    Some(l) if l & 0xfc00 == 0xdc00 => {
+                        (0x1_0000 + ((u - 0xd800) << 10) + (l - 0xdc00), 2)
+                    }
+                    _ => (0xfffd, 1),
+                }
+            } else {
+                (0xfffd, 1)
+            };
+            let Some(w) = put(dst, j, c) else {
+                return (i, j);
+            };
+            i += used;
+            j += w;
+        }
+    }
+    (i, j)
+}
+
+/// Units a block of the ASCII fast path.
+const BLOCK: usize = 16;
+
+/// The UTF-8 bytes of `c`, a character of the Basic Multilingual Plane that
+/// is not a surrogate, packed little-endian into a word, and their number.
+/// Computed without branches.
+#[inline(always)]
+fn bmp(c: u32) -> (u32, usize) {
+    let two = (0xc0 | (c >> 6)) | ((0x80 | (c & 0x3f)) << 8);
+    let three =
+        (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
+    // All ones when the character needs at least two, or three, bytes:
+    // masks, not `if`s, which compilers turn back into branches.
+    let (m2, m3) = (u32::from(c >= 0x80), u32::from(c >= 0x800));
+    let (all2, all3) = (m2.wrapping_neg(), m3.wrapping_neg());
+    let w = (c & !all2) | (two & all2 & !all3) | (three & all3);
+    (w, 1 + (m2 + m3) as usize)
+}
+
+/// Writes code point `c` as UTF-8 at `dst[j..]`; the number of bytes, or
+/// `None` when they do not fit.
+#[inline(always)]
+fn put(dst: &mut [u8], j: usize, c: u32) -> Option<usize> {
+    if c < 0x80 {
+        *dst.get_mut(j)? = c as u8;
+        Some(1)
+    } else if c < 0x800 {
+        let d = dst.get_mut(j..j + 2)?;
+        d[0] = 0xc0 | (c >> 6) as u8;
+        d[1] = 0x80 | (c & 0x3f) as u8;
+        Some(2)
+    } else if c < 0x1_0000 {
+        let d = dst.get_mut(j..j + 3)?;
+        d[0] = 0xe0 | (c >> 12) as u8;
+        d[1] = 0x80 | ((c >> 6) & 0x3f) as u8;
+        d[2] = 0x80 | (c & 0x3f) as u8;
+        Some(3)
+    } else {
+        let d = dst.get_mut(j..j + 4)?;
+        d[0] = 0xf0 | (c >> 18) as u8;
+        d[1] = 0x80 | ((c >> 12) & 0x3f) as u8;
+        d[2] = 0x80 | ((c >> 6) & 0x3f) as u8;
+        d[3] = 0x80 | (c & 0x3f) as u8;
+        Some(4)
+    }
+}
+
+/// Narrows the whole blocks of ASCII units at the start of `src` into `dst`;
+/// returns the number of units done (stops at the first block holding a
+/// wider unit, or where either slice ends).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
+    let mut n = 0;
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        if s.iter().fold(0, |a, &u| a | u) >= 0x80 {
+            break;
+        }
+        for (d, &u) in d.iter_mut().zip(s) {
+            *d = u as u8;
+        }
+        n += BLOCK;
+    }
+    n
+}
+
+/// [`ascii_blocks`] with WebAssembly SIMD: two vectors of eight units are
+/// checked together and narrowed into one vector of sixteen bytes.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
+    use core::arch::wasm32::*;
+    let high = u16x8_splat(0xff80);
+    let mut n = 0;
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        // SAFETY: `s` is sixteen readable units (two vectors) and `d` sixteen
+        // writable bytes (one vector); wasm loads and stores need no
+        // alignment.
+        let (a, b) = unsafe {
+            let p = s.as_ptr();
+            (
+                v128_load(p.cast::<v128>()),
+                v128_load(p.add(8).cast::<v128>()),
+            )
+        };
+        if v128_any_true(v128_and(v128_or(a, b), high)) {
+            break;
+        }
+        // SAFETY: as above.
+        unsafe { v128_store(d.as_mut_ptr().cast::<v128>(), u8x16_narrow_i16x8(a, b)) };
+        n += BLOCK;
+    }
+    n
+}
+
+/// Writes `s` as UTF-16 to the start of `dst` and returns the number of
+/// units written. `dst` must hold one unit a byte of `s` (UTF-16 never
+/// needs more); a shorter `dst` gets the characters that fit.
+pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
+    let b = s.as_bytes();
+    // `i` reads UTF-8 bytes, `j` writes UTF-16 units.
+    let (mut i, mut j) = (0, 0);
+    // `s` is valid UTF-8: a lead byte tells the length, and the bytes
+    // after it are there.
+    let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
+    while i < b.len() {
+        let n = widen_blocks(
+            b.get(i..).unwrap_or_default(),
+            dst.get_mut(j..).unwrap_or_default(),
+        );
+        i += n;
+        j += n;
+        // Up to one block of bytes one character at a time, then blocks again.
+        let stop = b.len().min(i.saturating_add(BLOCK));
+        while i < stop {
+            let x = byte(i);
+            let (c, used) = if x < 0x80 {
+                (x, 1)
+            } else if x < 0xe0 {
+                (((x & 0x1f) << 6) | (byte(i + 1) & 0x3f), 2)
+            } else if x < 0xf0 {
+                let c = ((x & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
+                (c, 3)
+            } else {
+                let c = ((x & 0x07) << 18)
+                    | ((byte(i + 1) & 0x3f) << 12)
+                    | ((byte(i + 2) & 0x3f) << 6)
+                    | (byte(i + 3) & 0x3f);
+                (c, 4)
+            };
+            if c < 0x1_0000 {
+                let Some(d) = dst.get_mut(j) else {
+                    return j;
+                };
+                *d = c as u16;
+                j += 1;
+            } else {
+                let Some(d) = dst.get_mut(j..j + 2) else {
+                    return j;
+                };
+                let c = c - 0x1_0000;
+                d[0] = 0xd800 | (c >> 10) as u16;
+                d[1] = 0xdc00 | (c & 0x3ff) as u16;
+                j += 2;
+            }
+            i += used;
+        }
+    }
+    j
+}
+
+/// Widens the whole blocks of ASCII bytes at the start of `src` into `dst`;
+/// returns the number of bytes done (stops at the first block holding a
+/// wider byte, or where either slice ends).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn widen_blocks(src: &[u8], dst: &mut [u16]) -> usize {
+    let mut n = 0;
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        if s.iter().fold(0, |a, &x| a | x) >= 0x80 {
+            break;
+        }
+        for (d, &x) in d.iter_mut().zip(s) {
+            *d = u16::from(x);
+        }
+        n += BLOCK;
+    }
+    n
+}
+
+/// [`widen_blocks`] with WebAssembly SIMD: one vector of sixteen bytes is
+/// checked and widened into two vectors of eight units.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn widen_blocks(src: &[u8], dst: &mut [u16]) -> usize {
+    use core::arch::wasm32::*;
+    let mut n = 0;
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        // SAFETY: `s` is sixteen readable bytes (one vector) and `d` sixteen
+        // writable units (two vectors); wasm loads and stores need no
+        // alignment.
+        let v = unsafe { v128_load(s.as_ptr().cast::<v128>()) };
+        if u8x16_bitmask(v) != 0 {
+            break;
+        }
+        // SAFETY: as above.
+        unsafe {
+            let p = d.as_mut_ptr();
+            v128_store(p.cast::<v128>(), u16x8_extend_low_u8x16(v));
+            v128_store(p.add(8).cast::<v128>(), u16x8_extend_high_u8x16(v));
+        }
+        n += BLOCK;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(units: &[u16]) -> Vec<u8> {
+        let mut out = vec![0; units.len() * MAX_BYTES_PER_UNIT];
+        let (read, n) = encode_utf8(units, &mut out);
+        assert_eq!(read, units.len());
+        out.truncate(n);
+        out
+    }
+
+    fn lossy(units: &[u16]) -> Vec<u8> {
+        String::from_utf16_lossy(units).into_bytes()
+    }
+
+    #[test]
+    fn text_of_every_width_round_trips() {
+        let s = "plain ASCII that runs past one block of sixteen units, then \
+                 café — Zürich, путешествие, 東京の天気, مرحبا, 🚀🌍 and back to ASCII again";
+        let units: Vec<u16> = s.encode_utf16().collect();
+        assert_eq!(encode(&units), s.as_bytes());
+        for cut in 0..units.len() {
+            assert_eq!(encode(&units[cut..]), lossy(&units[cut..]), "from {cut}");
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let cases: [&[u16]; 6] = [
+            &[0xd800],
+            &[0xdc00],
+            &[0x61, 0xd83d, 0x62],
+            &[0xdc00, 0xd800],
+            &[0xd83d, 0xd83d, 0xde80],
+            &[0xd83d, 0xde80, 0xde80],
+        ];
+        for units in cases {
+            assert_eq!(encode(units), lossy(units), "{units:x?}");
+        }
+    }
+
+    fn decode(s: &str) -> Vec<u16> {
+        let mut out = vec![0; s.len()];
+        let n = encode_utf16(s, &mut out);
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn utf8_converts_to_the_units_std_gives() {
+        let cases = [
+            "",
+            "plain ascii only, longer than sixteen bytes, so whole blocks",
+            "é",
+            "abcdefghijklmnop\u{e9}",
+            "工作流",
+            "x🚀y\u{10ffff}z",
+            "mixed: Zürich — São Paulo, путешествие, 東京, مرحبا, 👩‍💻 end",
+            "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}",
+        ];
+        for s in cases {
+            assert_eq!(decode(s), s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
+        }
+        let long: String = (0..200)
+            .map(|i| match i % 5 {
+                0 => "ab".repeat(i % 11),
+                1 => "ж".to_owned(),
+                2 => "中".repeat(i % 3 + 1),
+                3 => "😀".to_owned(),
+                _ => " ".repeat(i % 17 + 10),
+            })
+            .collect();
+        for start in (0..long.len()).filter(|&k| long.is_char_boundary(k)) {
+            let s = &long[start..];
+            assert_eq!(
+                decode(s),
+                s.encode_utf16().collect::<Vec<_>>(),
+                "from {start}"
+            );
+        }
+        // A short destination: whole characters only.
+        let mut out = [0u16; 2];
+        assert_eq!(encode_utf16("a😀", &mut out), 1);
+    }
+
+    #[test]
+    fn a_short_destination_gets_whole_characters_only() {
+        let units: Vec<u16> = "ab€🚀".encode_utf16().collect();
+        let mut out = [0u8; 4];
+        assert_eq!(encode_utf8(&units, &mut out), (2, 2));
+        assert_eq!(&out[..2], b"ab");
+        let mut out = [0u8; 8];
+        assert_eq!(encode_utf8(&units, &mut out), (3, 5));
+        assert_eq!(encode_utf8(&units[3..], &mut out), (2, 4));
+        let long: Vec<u16> = "x".repeat(40).encode_utf16().collect();
+        let mut out = [0u8; 20];
+        assert_eq!(encode_utf8(&long, &mut out), (20, 20));
+    }
+}
