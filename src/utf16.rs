@@ -189,6 +189,14 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
         );
         i += n;
         j += n;
+        if let Some((read, written)) = decode_block(
+            b.get(i..).unwrap_or_default(),
+            dst.get_mut(j..).unwrap_or_default(),
+        ) {
+            i += read;
+            j += written;
+            continue;
+        }
         // Up to one block of bytes one character at a time, then blocks again.
         let stop = b.len().min(i.saturating_add(BLOCK));
         while i < stop {
@@ -226,6 +234,123 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
         }
     }
     j
+}
+
+/// Decodes the characters that start in the first block of `b` (which starts
+/// on a character boundary) into `dst`, without branching on each one;
+/// returns the bytes read, up to the next character boundary, and the units
+/// written. `None` when the block holds a 4-byte character, or either slice
+/// is too short: the caller decodes one character at a time then.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn decode_block(_b: &[u8], _dst: &mut [u16]) -> Option<(usize, usize)> {
+    None
+}
+
+/// For each set of eight 16-bit lanes (a bit each), the byte shuffle that
+/// packs the chosen lanes, in order, at the front of a vector.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type Pack = [[u8; BLOCK]; 256];
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+thread_local! {
+    /// [`Pack`], built on first use (4 KB that would otherwise be in the
+    /// `.wasm`).
+    static PACK: std::cell::Cell<Option<&'static Pack>> = const { std::cell::Cell::new(None) };
+}
+
+/// The [`Pack`] table.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn pack() -> &'static Pack {
+    PACK.with(|p| {
+        if let Some(t) = p.get() {
+            return t;
+        }
+        let mut t: Pack = [[0x80; BLOCK]; 256];
+        for (mask, row) in t.iter_mut().enumerate() {
+            let lanes = (0..8u8).filter(|k| mask & (1 << k) != 0);
+            for (slot, k) in row.chunks_exact_mut(2).zip(lanes) {
+                slot[0] = 2 * k;
+                slot[1] = 2 * k + 1;
+            }
+        }
+        let t: &'static Pack = Box::leak(Box::new(t));
+        p.set(Some(t));
+        t
+    })
+}
+
+/// [`decode_block`] with WebAssembly SIMD, for text in scripts of two- and
+/// three-byte characters, where a character at a time mispredicts a branch
+/// at every change of width. Each of the sixteen bytes is decoded as if a
+/// character started there, from it and the two bytes after it; the values
+/// at the bytes that do start one (any but a continuation byte) are then
+/// packed in order with a shuffle from [`pack`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn decode_block(b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+    use core::arch::wasm32::*;
+    // A character that starts in the block may end two bytes past it.
+    if b.len() < BLOCK + 2 || dst.len() < BLOCK {
+        return None;
+    }
+    // SAFETY: `b` has at least 18 readable bytes; wasm loads need no alignment.
+    let (c0, c1, c2) = unsafe {
+        let p = b.as_ptr();
+        (
+            v128_load(p.cast::<v128>()),
+            v128_load(p.add(1).cast::<v128>()),
+            v128_load(p.add(2).cast::<v128>()),
+        )
+    };
+    if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(0xf0))) != 0 {
+        return None;
+    }
+    // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
+    let starts = usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65))));
+    let low6 = u16x8_splat(0x3f);
+    let decode = |a0: v128, a1: v128, a2: v128| {
+        let two = v128_or(
+            u16x8_shl(v128_and(a0, u16x8_splat(0x1f)), 6),
+            v128_and(a1, low6),
+        );
+        // The 16-bit shift by 12 keeps the lead byte's low four bits.
+        let three = v128_or(
+            v128_or(u16x8_shl(a0, 12), u16x8_shl(v128_and(a1, low6), 6)),
+            v128_and(a2, low6),
+        );
+        let is_two = u16x8_ge(a0, u16x8_splat(0xc0));
+        let is_three = u16x8_ge(a0, u16x8_splat(0xe0));
+        v128_bitselect(three, v128_bitselect(two, a0, is_two), is_three)
+    };
+    let low = decode(
+        u16x8_extend_low_u8x16(c0),
+        u16x8_extend_low_u8x16(c1),
+        u16x8_extend_low_u8x16(c2),
+    );
+    let high = decode(
+        u16x8_extend_high_u8x16(c0),
+        u16x8_extend_high_u8x16(c1),
+        u16x8_extend_high_u8x16(c2),
+    );
+    let table = pack();
+    let (m0, m1) = (starts & 0xff, starts >> 8);
+    let n0 = m0.count_ones() as usize;
+    let n = n0 + m1.count_ones() as usize;
+    // SAFETY: `dst` has at least sixteen writable units; each store writes
+    // eight, the second at most eight units in (`n0` <= 8). Table rows are
+    // sixteen readable bytes (`m0`, `m1` < 256).
+    unsafe {
+        let p = dst.as_mut_ptr();
+        let s0 = v128_load(table[m0].as_ptr().cast::<v128>());
+        v128_store(p.cast::<v128>(), i8x16_swizzle(low, s0));
+        let s1 = v128_load(table[m1].as_ptr().cast::<v128>());
+        v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
+    }
+    // The last character may run past the block: read on to its end.
+    let mut i = BLOCK;
+    while b.get(i).is_some_and(|&x| (x as i8) < -64) {
+        i += 1;
+    }
+    Some((i, n))
 }
 
 /// Widens the whole blocks of ASCII bytes at the start of `src` into `dst`;

@@ -530,6 +530,48 @@ fn utf16_conversion_matches_std() {
     }
 }
 
+/// Text of random characters of every width, in runs and alone: what the
+/// SIMD paths of both conversions (src/utf16.rs) meet in mixed scripts.
+fn random_text(seed: u32, len: usize) -> String {
+    const PICKS: [&str; 12] = [
+        "a",
+        "word ",
+        "x",
+        "é",
+        "ж",
+        "Ω",
+        "ب",
+        "東",
+        "京",
+        "—",
+        "😀",
+        "\u{10ffff}",
+    ];
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            // A linear congruential generator: deterministic and dependency-free.
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            PICKS[(state >> 16) as usize % PICKS.len()]
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn utf16_conversions_of_random_mixed_text_match_std() {
+    for seed in 0..300 {
+        let s = random_text(seed, (seed as usize * 7) % 200);
+        let mut out = Vec::new();
+        binding::utf16_write(&s, &mut out);
+        let units: Vec<u16> = s.encode_utf16().collect();
+        assert_eq!(out, units, "to UTF-16, seed {seed}");
+        let mut bytes = vec![0; units.len() * utf16::MAX_BYTES_PER_UNIT];
+        let (read, n) = utf16::encode_utf8(&units, &mut bytes);
+        assert_eq!(read, units.len(), "seed {seed}");
+        assert_eq!(&bytes[..n], s.as_bytes(), "to UTF-8, seed {seed}");
+    }
+}
+
 #[wasm_bindgen_test]
 fn config_and_requests() {
     let report: ConfigReport = read(&binding::validate_config_json(
