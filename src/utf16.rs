@@ -17,32 +17,16 @@ pub const MAX_BYTES_PER_UNIT: usize = 3;
 /// that fit.
 pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
     let (mut i, mut j) = (0, 0);
+    let tables = shuffles();
     while i < src.len() {
-        let n = ascii_blocks(
+        if let Some((read, written)) = encode_block(
+            tables,
             src.get(i..).unwrap_or_default(),
             dst.get_mut(j..).unwrap_or_default(),
-        );
-        i += n;
-        j += n;
-        // A block without surrogates, branch-free (mixed scripts alternate
-        // widths unpredictably); needs room for a 4-byte store at its end.
-        if let (Some(s), Some(d)) = (
-            src.get(i..i.saturating_add(BLOCK)),
-            dst.get_mut(j..j.saturating_add(MAX_BYTES_PER_UNIT * BLOCK + 1)),
         ) {
-            if s.iter().all(|&u| u & 0xf800 != 0xd800) {
-                let mut k = 0;
-                for &u in s {
-                    let (w, n) = bmp(u32::from(u));
-                    if let Some(d) = d.get_mut(k..k + 4) {
-                        d.copy_from_slice(&w.to_le_bytes());
-                    }
-                    k += n;
-                }
-                i += BLOCK;
-                j += k;
-                continue;
-            }
+            i += read;
+            j += written;
+            continue;
         }
         // Up to one block of units one at a time, then blocks again.
         let stop = src.len().min(i.saturating_add(BLOCK));
@@ -74,6 +58,10 @@ pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
             };
             i += used;
             j += w;
+            if u & 0xf800 == 0xd800 {
+                // Past the surrogate that stopped the block: blocks again.
+                break;
+            }
         }
     }
     (i, j)
@@ -81,22 +69,6 @@ pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
 
 /// Units a block of the ASCII fast path.
 const BLOCK: usize = 16;
-
-/// The UTF-8 bytes of `c`, a character of the Basic Multilingual Plane that
-/// is not a surrogate, packed little-endian into a word, and their number.
-/// Computed without branches.
-#[inline(always)]
-fn bmp(c: u32) -> (u32, usize) {
-    let two = (0xc0 | (c >> 6)) | ((0x80 | (c & 0x3f)) << 8);
-    let three =
-        (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
-    // All ones when the character needs at least two, or three, bytes:
-    // masks, not `if`s, which compilers turn back into branches.
-    let (m2, m3) = (u32::from(c >= 0x80), u32::from(c >= 0x800));
-    let (all2, all3) = (m2.wrapping_neg(), m3.wrapping_neg());
-    let w = (c & !all2) | (two & all2 & !all3) | (three & all3);
-    (w, 1 + (m2 + m3) as usize)
-}
 
 /// Writes code point `c` as UTF-8 at `dst[j..]`; the number of bytes, or
 /// `None` when they do not fit.
@@ -177,19 +149,15 @@ fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
 /// needs more); a shorter `dst` gets the characters that fit.
 pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
     let b = s.as_bytes();
+    let tables = shuffles();
     // `i` reads UTF-8 bytes, `j` writes UTF-16 units.
     let (mut i, mut j) = (0, 0);
     // `s` is valid UTF-8: a lead byte tells the length, and the bytes
     // after it are there.
     let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
     while i < b.len() {
-        let n = widen_blocks(
-            b.get(i..).unwrap_or_default(),
-            dst.get_mut(j..).unwrap_or_default(),
-        );
-        i += n;
-        j += n;
         if let Some((read, written)) = decode_block(
+            tables,
             b.get(i..).unwrap_or_default(),
             dst.get_mut(j..).unwrap_or_default(),
         ) {
@@ -229,6 +197,9 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
                 d[0] = 0xd800 | (c >> 10) as u16;
                 d[1] = 0xdc00 | (c & 0x3ff) as u16;
                 j += 2;
+                i += used;
+                // Past the 4-byte character that stopped the block.
+                break;
             }
             i += used;
         }
@@ -236,76 +207,170 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
     j
 }
 
-/// Decodes the characters that start in the first block of `b` (which starts
-/// on a character boundary) into `dst`, without branching on each one;
-/// returns the bytes read, up to the next character boundary, and the units
-/// written. `None` when the block holds a 4-byte character, or either slice
-/// is too short: the caller decodes one character at a time then.
+/// Decodes the blocks at the start of `b` (which starts on a character
+/// boundary) into `dst` without a branch a character; returns the bytes
+/// read, up to a character boundary, and the units written. `None` when the
+/// first block cannot be done so (or either slice is too short): the caller
+/// decodes one character at a time then. Portable code: ASCII blocks only.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn decode_block(_b: &[u8], _dst: &mut [u16]) -> Option<(usize, usize)> {
-    None
+fn decode_block(_: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+    let n = widen_blocks(b, dst);
+    (n > 0).then_some((n, n))
 }
 
-/// For each set of eight 16-bit lanes (a bit each), the byte shuffle that
-/// packs the chosen lanes, in order, at the front of a vector.
+/// Byte shuffles that pack the lanes of a vector, built on first use (8 KB
+/// that would otherwise be in the `.wasm`).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-type Pack = [[u8; BLOCK]; 256];
+struct Shuffles {
+    /// For a set of eight 16-bit lanes (a bit each): the chosen lanes, in
+    /// order, at the front.
+    units: [[u8; BLOCK]; 256],
+    /// For four 32-bit lanes holding 1 + `a` + `b` bytes each (bit k of the
+    /// index is lane k's `a`, bit k + 4 its `b`): those bytes, in order, at
+    /// the front.
+    bytes: [[u8; BLOCK]; 256],
+}
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 thread_local! {
-    /// [`Pack`], built on first use (4 KB that would otherwise be in the
-    /// `.wasm`).
-    static PACK: std::cell::Cell<Option<&'static Pack>> = const { std::cell::Cell::new(None) };
+    static SHUFFLES: std::cell::Cell<Option<&'static Shuffles>> =
+        const { std::cell::Cell::new(None) };
 }
 
-/// The [`Pack`] table.
+/// The [`Shuffles`].
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn pack() -> &'static Pack {
-    PACK.with(|p| {
-        if let Some(t) = p.get() {
+fn shuffles() -> &'static Shuffles {
+    SHUFFLES.with(|cell| {
+        if let Some(t) = cell.get() {
             return t;
         }
-        let mut t: Pack = [[0x80; BLOCK]; 256];
-        for (mask, row) in t.iter_mut().enumerate() {
-            let lanes = (0..8u8).filter(|k| mask & (1 << k) != 0);
-            for (slot, k) in row.chunks_exact_mut(2).zip(lanes) {
-                slot[0] = 2 * k;
-                slot[1] = 2 * k + 1;
+        let mut t = Box::new(Shuffles {
+            units: [[0x80; BLOCK]; 256],
+            bytes: [[0x80; BLOCK]; 256],
+        });
+        for m in 0..256 {
+            let (mut u, mut b) = (0, 0);
+            for k in 0..8u8 {
+                if m & (1 << k) != 0 {
+                    t.units[m][u] = 2 * k;
+                    t.units[m][u + 1] = 2 * k + 1;
+                    u += 2;
+                }
+                if k < 4 {
+                    for n in 0..1 + ((m >> k) & 1) + ((m >> (k + 4)) & 1) {
+                        t.bytes[m][b] = 4 * k + n as u8;
+                        b += 1;
+                    }
+                }
             }
         }
-        let t: &'static Pack = Box::leak(Box::new(t));
-        p.set(Some(t));
+        let t: &'static Shuffles = Box::leak(t);
+        cell.set(Some(t));
         t
     })
 }
 
-/// [`decode_block`] with WebAssembly SIMD, for text in scripts of two- and
-/// three-byte characters, where a character at a time mispredicts a branch
-/// at every change of width. Each of the sixteen bytes is decoded as if a
-/// character started there, from it and the two bytes after it; the values
-/// at the bytes that do start one (any but a continuation byte) are then
-/// packed in order with a shuffle from [`pack`].
+/// Without WebAssembly SIMD there are no shuffles to build.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+struct Shuffles;
+
+/// The (empty) [`Shuffles`] of the portable code.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn shuffles() -> &'static Shuffles {
+    &Shuffles
+}
+
+/// Encodes the blocks at the start of `src` into `dst` without a branch a
+/// unit; returns the units read and the bytes written. `None` when the first
+/// block cannot be done so (or either slice is too short): the caller
+/// encodes one unit at a time then. Portable code: ASCII blocks only.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn encode_block(_: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
+    let n = ascii_blocks(src, dst);
+    (n > 0).then_some((n, n))
+}
+
+/// [`encode_block`] with WebAssembly SIMD, for every block of eight units
+/// without a surrogate: each unit's one to three bytes are computed in a
+/// 32-bit lane, and the lanes' bytes packed in order with a shuffle from
+/// [`shuffles`], four units at a time. ASCII runs go sixteen units a step.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn decode_block(b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+fn encode_block(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
     use core::arch::wasm32::*;
-    // A character that starts in the block may end two bytes past it.
-    if b.len() < BLOCK + 2 || dst.len() < BLOCK {
-        return None;
-    }
-    // SAFETY: `b` has at least 18 readable bytes; wasm loads need no alignment.
-    let (c0, c1, c2) = unsafe {
-        let p = b.as_ptr();
-        (
-            v128_load(p.cast::<v128>()),
-            v128_load(p.add(1).cast::<v128>()),
-            v128_load(p.add(2).cast::<v128>()),
-        )
+    let (low6, cont) = (u32x4_splat(0x3f), u32x4_splat(0x80));
+    let word = |w: v128| {
+        let last = u32x4_shl(v128_or(v128_and(w, low6), cont), 8);
+        let two = v128_or(v128_or(u32x4_shr(w, 6), u32x4_splat(0xc0)), last);
+        let middle = u32x4_shl(v128_or(v128_and(u32x4_shr(w, 6), low6), cont), 8);
+        let three = v128_or(
+            v128_or(v128_or(u32x4_shr(w, 12), u32x4_splat(0xe0)), middle),
+            u32x4_shl(last, 8),
+        );
+        let is_two = u32x4_ge(w, u32x4_splat(0x80));
+        let is_three = u32x4_ge(w, u32x4_splat(0x800));
+        v128_bitselect(three, v128_bitselect(two, w, is_two), is_three)
     };
-    if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(0xf0))) != 0 {
-        return None;
+    let table = &tables.bytes;
+    let (mut i, mut j) = (0, 0);
+    // Block after block while there is room for two stores of sixteen
+    // bytes, the second at most twelve bytes in, and no surrogate.
+    while i + 8 <= src.len() && j + 28 <= dst.len() {
+        // SAFETY: `src[i..]` has at least eight readable units (one vector).
+        let u = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
+        let surrogate = i16x8_eq(v128_and(u, u16x8_splat(0xf800)), u16x8_splat(0xd800));
+        if v128_any_true(surrogate) {
+            break;
+        }
+        let two = usize::from(i16x8_bitmask(u16x8_ge(u, u16x8_splat(0x80))));
+        if two == 0 {
+            // An ASCII run: narrowed as it is, sixteen units a step, then
+            // eight more when the run ends between.
+            let n = ascii_blocks(
+                src.get(i..).unwrap_or_default(),
+                dst.get_mut(j..).unwrap_or_default(),
+            );
+            if n > 0 {
+                i += n;
+                j += n;
+                continue;
+            }
+        }
+        let three = usize::from(i16x8_bitmask(u16x8_ge(u, u16x8_splat(0x800))));
+        let (k0, k1) = (
+            (two & 0xf) | ((three & 0xf) << 4),
+            (two >> 4) | ((three >> 4) << 4),
+        );
+        let n0 = 4 + k0.count_ones() as usize;
+        // SAFETY: `dst[j..]` has at least 28 writable bytes: sixteen at 0,
+        // sixteen at `n0` <= 12. Table rows are sixteen readable bytes
+        // (`k0`, `k1` < 256).
+        unsafe {
+            let p = dst.as_mut_ptr().add(j);
+            let s0 = v128_load(table[k0].as_ptr().cast::<v128>());
+            v128_store(
+                p.cast::<v128>(),
+                i8x16_swizzle(word(u32x4_extend_low_u16x8(u)), s0),
+            );
+            let s1 = v128_load(table[k1].as_ptr().cast::<v128>());
+            let high = word(u32x4_extend_high_u16x8(u));
+            v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
+        }
+        i += 8;
+        j += n0 + 4 + k1.count_ones() as usize;
     }
-    // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
-    let starts = usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65))));
+    (i > 0).then_some((i, j))
+}
+
+/// [`decode_block`] with WebAssembly SIMD, for every block of sixteen bytes
+/// without a 4-byte character: in scripts of two- and three-byte characters,
+/// a character at a time mispredicts a branch at every change of width.
+/// Each byte is decoded as if a character started there, from it and the
+/// two bytes after it; the values at the bytes that do start one (any but a
+/// continuation byte) are then packed in order with a shuffle from
+/// [`shuffles`]. ASCII runs are widened as they are.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+    use core::arch::wasm32::*;
     let low6 = u16x8_splat(0x3f);
     let decode = |a0: v128, a1: v128, a2: v128| {
         let two = v128_or(
@@ -321,36 +386,68 @@ fn decode_block(b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
         let is_three = u16x8_ge(a0, u16x8_splat(0xe0));
         v128_bitselect(three, v128_bitselect(two, a0, is_two), is_three)
     };
-    let low = decode(
-        u16x8_extend_low_u8x16(c0),
-        u16x8_extend_low_u8x16(c1),
-        u16x8_extend_low_u8x16(c2),
-    );
-    let high = decode(
-        u16x8_extend_high_u8x16(c0),
-        u16x8_extend_high_u8x16(c1),
-        u16x8_extend_high_u8x16(c2),
-    );
-    let table = pack();
-    let (m0, m1) = (starts & 0xff, starts >> 8);
-    let n0 = m0.count_ones() as usize;
-    let n = n0 + m1.count_ones() as usize;
-    // SAFETY: `dst` has at least sixteen writable units; each store writes
-    // eight, the second at most eight units in (`n0` <= 8). Table rows are
-    // sixteen readable bytes (`m0`, `m1` < 256).
-    unsafe {
-        let p = dst.as_mut_ptr();
-        let s0 = v128_load(table[m0].as_ptr().cast::<v128>());
-        v128_store(p.cast::<v128>(), i8x16_swizzle(low, s0));
-        let s1 = v128_load(table[m1].as_ptr().cast::<v128>());
-        v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
+    let table = &tables.units;
+    let (mut i, mut j) = (0, 0);
+    // Block after block while a character that starts in the block (which
+    // may end two bytes past it) can be read, sixteen units can be stored,
+    // and no character has four bytes. Each block starts on a character
+    // boundary.
+    while i + BLOCK + 2 <= b.len() && j + BLOCK <= dst.len() {
+        // SAFETY: `b[i..]` has at least 18 readable bytes; wasm loads need
+        // no alignment.
+        let (c0, c1, c2) = unsafe {
+            let p = b.as_ptr().add(i);
+            (
+                v128_load(p.cast::<v128>()),
+                v128_load(p.add(1).cast::<v128>()),
+                v128_load(p.add(2).cast::<v128>()),
+            )
+        };
+        if u8x16_bitmask(c0) == 0 {
+            // An ASCII run: widened as it is, block after block.
+            let n = widen_blocks(
+                b.get(i..).unwrap_or_default(),
+                dst.get_mut(j..).unwrap_or_default(),
+            );
+            i += n;
+            j += n;
+            continue;
+        }
+        if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(0xf0))) != 0 {
+            break;
+        }
+        // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
+        let starts = usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65))));
+        let low = decode(
+            u16x8_extend_low_u8x16(c0),
+            u16x8_extend_low_u8x16(c1),
+            u16x8_extend_low_u8x16(c2),
+        );
+        let high = decode(
+            u16x8_extend_high_u8x16(c0),
+            u16x8_extend_high_u8x16(c1),
+            u16x8_extend_high_u8x16(c2),
+        );
+        let (m0, m1) = (starts & 0xff, starts >> 8);
+        let n0 = m0.count_ones() as usize;
+        // SAFETY: `dst[j..]` has at least sixteen writable units; each store
+        // writes eight, the second at most eight units in (`n0` <= 8). Table
+        // rows are sixteen readable bytes (`m0`, `m1` < 256).
+        unsafe {
+            let p = dst.as_mut_ptr().add(j);
+            let s0 = v128_load(table[m0].as_ptr().cast::<v128>());
+            v128_store(p.cast::<v128>(), i8x16_swizzle(low, s0));
+            let s1 = v128_load(table[m1].as_ptr().cast::<v128>());
+            v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
+        }
+        j += n0 + m1.count_ones() as usize;
+        // The last character may run past the block: on to its end.
+        i += BLOCK;
+        while b.get(i).is_some_and(|&x| (x as i8) < -64) {
+            i += 1;
+        }
     }
-    // The last character may run past the block: read on to its end.
-    let mut i = BLOCK;
-    while b.get(i).is_some_and(|&x| (x as i8) < -64) {
-        i += 1;
-    }
-    Some((i, n))
+    (i > 0).then_some((i, j))
 }
 
 /// Widens the whole blocks of ASCII bytes at the start of `src` into `dst`;
