@@ -6,10 +6,12 @@
 //! [`Error`](crate::Error) fields. Nothing here panics on any input (a panic
 //! would abort the instance), so the instance keeps working after any error.
 //!
-//! The package's hand-written wrapper uses a byte-buffer path: it encodes the
-//! input straight into a reused buffer in wasm memory (`inputBuffer`), runs
-//! `runInput`, and decodes the output in place (`outputPtr`). This avoids the
-//! generic string glue, which copies large strings slowly. The module exports
+//! The package's hand-written wrapper uses a byte-buffer path: it writes the
+//! input into a reused buffer in wasm memory (as UTF-8 at `inputBuffer`, or
+//! as UTF-16 pieces through `stageBuffer` and `stageInput`, converted here),
+//! runs `runInput`, and reads the output in place (`outputPtr`, or its UTF-16
+//! form from `outputUtf16`). This avoids the generic string glue, which
+//! copies large strings slowly. The module exports
 //! only what the wrapper calls (`runInput` and its buffers,
 //! `validateConfigJson`, `version`); the string entry points (`map_json` and
 //! the like) are compiled for `tests/wasm.rs` only.

@@ -2,11 +2,12 @@
 // Node, browser and worker entries; each entry only decides how the wasm is
 // loaded.
 //
-// Inputs and outputs cross into wasm through a reused buffer instead of the
-// generated string glue: `TextEncoder.encodeInto` writes the input straight
-// into wasm memory, and `TextDecoder` reads the output in place. For
-// multi-megabyte inputs this is several times faster than the glue's
-// per-character copy.
+// Inputs and outputs cross into wasm through reused buffers instead of the
+// generated string glue, which copies large strings a character at a time.
+// In: Node copies a long string out as UTF-16 (`Buffer#ucs2Write`) for the
+// wasm to convert; other hosts use `TextEncoder.encodeInto`. Out: an ASCII
+// output is read as Latin-1, any other is converted to UTF-16 in wasm and
+// read as that (`Buffer` in Node, `TextDecoder` elsewhere).
 
 import initGlue, {
   initSync as initGlueSync,
@@ -155,7 +156,7 @@ function stageText(w, text) {
   const n = text.length;
   // The first guess: mostly ASCII, with room for a few wider characters (the
   // buffer grows when there are more).
-  let cap = n + (n >> 4);
+  let cap = n + (n >> 6);
   reserve(w, cap);
   const stage = w.stageBuffer(Math.min(n, STAGE_UNITS)) >>> 0;
   if (stage === 0) throw failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
