@@ -51,7 +51,24 @@ pub fn map_each_json(input: &str, opts: &Options) -> Result<String, Error> {
     write_mapped(input, opts, true)
 }
 
-/// The one writing path of the two functions above: maps `input` (every
+/// [`map_json`], or [`map_each_json`] with `each`, with the text handed to
+/// `pass` in pieces of about 48 KiB that end on character boundaries
+/// ([`write::result_pieces`]) instead of returned whole: the whole text is never
+/// in memory at once. Fails, before any piece, as the other two do.
+pub fn map_json_pieces(
+    input: &str,
+    opts: &Options,
+    each: bool,
+    pass: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    if each {
+        map_each(input, opts).map(|b| write::result_pieces(&b.result, Some(&b.errors), pass))
+    } else {
+        map(input, opts).map(|r| write::result_pieces(&r, None, pass))
+    }
+}
+
+/// The one writing path of [`map_json`] and [`map_each_json`]: maps `input` (every
 /// task it can with `each`) and writes the result.
 #[inline(never)]
 fn write_mapped(input: &str, opts: &Options, each: bool) -> Result<String, Error> {

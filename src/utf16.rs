@@ -17,17 +17,13 @@ pub const MAX_BYTES_PER_UNIT: usize = 3;
 /// that fit.
 pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
     let (mut i, mut j) = (0, 0);
-    let tables = shuffles();
     while i < src.len() {
-        if let Some((read, written)) = encode_block(
-            tables,
+        let n = ascii_blocks(
             src.get(i..).unwrap_or_default(),
             dst.get_mut(j..).unwrap_or_default(),
-        ) {
-            i += read;
-            j += written;
-            continue;
-        }
+        );
+        i += n;
+        j += n;
         // Up to one block of units one at a time, then blocks again.
         let stop = src.len().min(i.saturating_add(BLOCK));
         while i < stop {
@@ -218,17 +214,13 @@ fn decode_block(_: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, usize
     (n > 0).then_some((n, n))
 }
 
-/// Byte shuffles that pack the lanes of a vector, built on first use (8 KB
+/// Byte shuffles that pack the lanes of a vector, built on first use (4 KB
 /// that would otherwise be in the `.wasm`).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 struct Shuffles {
     /// For a set of eight 16-bit lanes (a bit each): the chosen lanes, in
     /// order, at the front.
     units: [[u8; BLOCK]; 256],
-    /// For four 32-bit lanes holding 1 + `a` + `b` bytes each (bit k of the
-    /// index is lane k's `a`, bit k + 4 its `b`): those bytes, in order, at
-    /// the front.
-    bytes: [[u8; BLOCK]; 256],
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -246,21 +238,14 @@ fn shuffles() -> &'static Shuffles {
         }
         let mut t = Box::new(Shuffles {
             units: [[0x80; BLOCK]; 256],
-            bytes: [[0x80; BLOCK]; 256],
         });
         for m in 0..256 {
-            let (mut u, mut b) = (0, 0);
+            let mut u = 0;
             for k in 0..8u8 {
                 if m & (1 << k) != 0 {
                     t.units[m][u] = 2 * k;
                     t.units[m][u + 1] = 2 * k + 1;
                     u += 2;
-                }
-                if k < 4 {
-                    for n in 0..1 + ((m >> k) & 1) + ((m >> (k + 4)) & 1) {
-                        t.bytes[m][b] = 4 * k + n as u8;
-                        b += 1;
-                    }
                 }
             }
         }
@@ -278,87 +263,6 @@ struct Shuffles;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn shuffles() -> &'static Shuffles {
     &Shuffles
-}
-
-/// Encodes the blocks at the start of `src` into `dst` without a branch a
-/// unit; returns the units read and the bytes written. `None` when the first
-/// block cannot be done so (or either slice is too short): the caller
-/// encodes one unit at a time then. Portable code: ASCII blocks only.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn encode_block(_: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
-    let n = ascii_blocks(src, dst);
-    (n > 0).then_some((n, n))
-}
-
-/// [`encode_block`] with WebAssembly SIMD, for every block of eight units
-/// without a surrogate: each unit's one to three bytes are computed in a
-/// 32-bit lane, and the lanes' bytes packed in order with a shuffle from
-/// [`shuffles`], four units at a time. ASCII runs go sixteen units a step.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn encode_block(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
-    use core::arch::wasm32::*;
-    let (low6, cont) = (u32x4_splat(0x3f), u32x4_splat(0x80));
-    let word = |w: v128| {
-        let last = u32x4_shl(v128_or(v128_and(w, low6), cont), 8);
-        let two = v128_or(v128_or(u32x4_shr(w, 6), u32x4_splat(0xc0)), last);
-        let middle = u32x4_shl(v128_or(v128_and(u32x4_shr(w, 6), low6), cont), 8);
-        let three = v128_or(
-            v128_or(v128_or(u32x4_shr(w, 12), u32x4_splat(0xe0)), middle),
-            u32x4_shl(last, 8),
-        );
-        let is_two = u32x4_ge(w, u32x4_splat(0x80));
-        let is_three = u32x4_ge(w, u32x4_splat(0x800));
-        v128_bitselect(three, v128_bitselect(two, w, is_two), is_three)
-    };
-    let table = &tables.bytes;
-    let (mut i, mut j) = (0, 0);
-    // Block after block while there is room for two stores of sixteen
-    // bytes, the second at most twelve bytes in, and no surrogate.
-    while i + 8 <= src.len() && j + 28 <= dst.len() {
-        // SAFETY: `src[i..]` has at least eight readable units (one vector).
-        let u = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
-        let surrogate = i16x8_eq(v128_and(u, u16x8_splat(0xf800)), u16x8_splat(0xd800));
-        if v128_any_true(surrogate) {
-            break;
-        }
-        let two = usize::from(i16x8_bitmask(u16x8_ge(u, u16x8_splat(0x80))));
-        if two == 0 {
-            // An ASCII run: narrowed as it is, sixteen units a step, then
-            // eight more when the run ends between.
-            let n = ascii_blocks(
-                src.get(i..).unwrap_or_default(),
-                dst.get_mut(j..).unwrap_or_default(),
-            );
-            if n > 0 {
-                i += n;
-                j += n;
-                continue;
-            }
-        }
-        let three = usize::from(i16x8_bitmask(u16x8_ge(u, u16x8_splat(0x800))));
-        let (k0, k1) = (
-            (two & 0xf) | ((three & 0xf) << 4),
-            (two >> 4) | ((three >> 4) << 4),
-        );
-        let n0 = 4 + k0.count_ones() as usize;
-        // SAFETY: `dst[j..]` has at least 28 writable bytes: sixteen at 0,
-        // sixteen at `n0` <= 12. Table rows are sixteen readable bytes
-        // (`k0`, `k1` < 256).
-        unsafe {
-            let p = dst.as_mut_ptr().add(j);
-            let s0 = v128_load(table[k0].as_ptr().cast::<v128>());
-            v128_store(
-                p.cast::<v128>(),
-                i8x16_swizzle(word(u32x4_extend_low_u16x8(u)), s0),
-            );
-            let s1 = v128_load(table[k1].as_ptr().cast::<v128>());
-            let high = word(u32x4_extend_high_u16x8(u));
-            v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
-        }
-        i += 8;
-        j += n0 + 4 + k1.count_ones() as usize;
-    }
-    (i > 0).then_some((i, j))
 }
 
 /// [`decode_block`] with WebAssembly SIMD, for every block of sixteen bytes

@@ -30,6 +30,36 @@ use wasm_bindgen::JsValue;
 
 use crate::{config, requests, utf16, Error, ErrorCode, Options};
 
+#[cfg(not(test))]
+#[wasm_bindgen]
+extern "C" {
+    /// The host's function that takes the output pieces of `runInput`.
+    pub type PieceSink;
+
+    /// Calls the sink with one piece (see `runInput`).
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn take(this: &PieceSink, context: &JsValue, at: usize, n: f64) -> Result<(), JsValue>;
+}
+
+/// In `tests/wasm.rs`, which compiles this file a second time, the sink is a
+/// plain function (the import above would be defined twice).
+#[cfg(test)]
+pub type PieceSink = js_sys::Function;
+
+/// [`PieceSink`]'s call, for `tests/wasm.rs`.
+#[cfg(test)]
+trait Take {
+    fn take(&self, context: &JsValue, at: usize, n: f64) -> Result<(), JsValue>;
+}
+
+#[cfg(test)]
+impl Take for js_sys::Function {
+    fn take(&self, context: &JsValue, at: usize, n: f64) -> Result<(), JsValue> {
+        self.call2(context, &JsValue::from(at), &JsValue::from(n))
+            .map(|_| ())
+    }
+}
+
 /// Converts the core's error into the thrown JS value.
 fn js_error(e: &Error) -> js_sys::Error {
     let err = js_sys::Error::new(&e.message);
@@ -229,7 +259,8 @@ thread_local! {
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// The output of the last `runInput` call.
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
-    /// The last output as UTF-16, when `outputUtf16` converted it.
+    /// The UTF-16 form of the output piece a sink is being handed (at most
+    /// one piece: kept from call to call).
     static OUTPUT16: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
     /// The staging buffer of `stageInput`: UTF-16 units on their way into
     /// the input buffer.
@@ -311,11 +342,17 @@ pub fn stage_input(at: usize, units: usize) -> usize {
     })
 }
 
-/// Runs operation `op` on the first `len` bytes of the input buffer and
-/// returns the output's length in bytes; the output is at `outputPtr()`.
+/// Runs operation `op` on the first `len` bytes of the input buffer.
 /// `op`: 0 map and 1 map each (`a` = options); 2 requests from a mapping
 /// result (`a` = config, `b` = limits); 3 map and build requests (`a` =
 /// options, `b` = config, `c` = limits).
+///
+/// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
+/// is written, and is never whole in wasm memory: `sink(at, n)` for each, which must copy the
+/// piece out before it returns. `n > 0`: `n` ASCII bytes at `at`; `n < 0`:
+/// `-n` UTF-16 units at `at`. Returns the output's length in UTF-8 bytes.
+/// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
+/// returned.
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
 pub fn run_input(
     op: u32,
@@ -323,6 +360,7 @@ pub fn run_input(
     a: Option<String>,
     b: Option<String>,
     c: Option<String>,
+    sink: Option<PieceSink>,
 ) -> Result<usize, js_sys::Error> {
     release_output();
     let result = INPUT.with_borrow_mut(|buf| {
@@ -338,7 +376,13 @@ pub fn run_input(
             .and_then(utf8)
             .and_then(|text| {
                 let op = Op::from_u32(op)?;
-                run(op, text, a.as_deref(), b.as_deref(), c.as_deref())
+                let (a, b, c) = (a.as_deref(), b.as_deref(), c.as_deref());
+                match (&sink, op) {
+                    (Some(sink), Op::Map | Op::Each) => {
+                        run_to(sink, op, text, a).map(|n| (n, None))
+                    }
+                    _ => run(op, text, a, b, c).map(|s| (s.len(), Some(s))),
+                }
             });
         if buf.len() > KEEP_INPUT_BYTES {
             *buf = Vec::new();
@@ -346,13 +390,48 @@ pub fn run_input(
         out
     });
     match result {
-        Ok(s) => {
-            let n = s.len();
-            OUTPUT.set(s);
+        Ok((n, whole)) => {
+            if let Some(s) = whole {
+                OUTPUT.set(s);
+            }
             Ok(n)
         }
         Err(e) => Err(js_error(&e)),
     }
+}
+
+/// A mapping (`Map` or `Each`), its output handed to `sink` piece by piece
+/// as it is serialised (see [`run_input`]). Returns the output's length in
+/// bytes.
+fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usize, Error> {
+    let (mut total, mut lost) = (0usize, false);
+    let mut pass = |s: &str| {
+        if lost {
+            return;
+        }
+        total += s.len();
+        let (at, n) = if s.is_ascii() {
+            (s.as_ptr() as usize, s.len() as f64)
+        } else {
+            match OUTPUT16.with_borrow_mut(|w| utf16_write(s, w).map(|()| (w.as_ptr(), w.len()))) {
+                Some((p, units)) => (p as usize, -(units as f64)),
+                None => {
+                    lost = true;
+                    return;
+                }
+            }
+        };
+        lost = sink.take(&JsValue::NULL, at, n).is_err();
+    };
+    crate::map_json_pieces(input, &options(a)?, matches!(op, Op::Each), &mut pass)?;
+    if lost {
+        return Err(Error::new(
+            ErrorCode::TooLarge,
+            "",
+            "the output could not be handed over",
+        ));
+    }
+    Ok(total)
 }
 
 /// The address of the last output in wasm memory.
@@ -361,55 +440,10 @@ pub fn output_ptr() -> usize {
     OUTPUT.with_borrow(|o| o.as_ptr() as usize)
 }
 
-/// Whether the last output is ASCII: then its UTF-8 bytes are Latin-1 too,
-/// and the wrapper makes the string from them directly.
-#[cfg_attr(not(test), wasm_bindgen(js_name = outputAscii))]
-pub fn output_ascii() -> bool {
-    OUTPUT.with_borrow(|o| o.is_ascii())
-}
-
-/// Converts a piece of the last output to UTF-16 (JS strings' encoding,
-/// which engines turn into a string far faster than they decode UTF-8 that
-/// is not ASCII): at most `max_bytes` of it from byte `from`, ending on a
-/// character boundary. Returns the number of bytes converted (0 at the end,
-/// or when memory cannot hold the conversion: read the UTF-8 then); the
-/// units are at `output16Ptr()`, `output16Len()` of them. Converting piece by
-/// piece keeps the UTF-16 copy small: a whole one would be twice the output.
-#[cfg_attr(not(test), wasm_bindgen(js_name = outputUtf16))]
-pub fn output_utf16(from: usize, max_bytes: usize) -> usize {
-    OUTPUT.with_borrow(|o| {
-        let b = o.as_bytes();
-        if from >= b.len() || !o.is_char_boundary(from) {
-            return 0;
-        }
-        let mut end = from.saturating_add(max_bytes.max(4)).min(b.len());
-        while !o.is_char_boundary(end) {
-            end -= 1;
-        }
-        OUTPUT16.with_borrow_mut(|w| match utf16_write(&o[from..end], w) {
-            Some(()) => end - from,
-            None => 0,
-        })
-    })
-}
-
-/// The address of the UTF-16 piece in wasm memory.
-#[cfg_attr(not(test), wasm_bindgen(js_name = output16Ptr))]
-pub fn output16_ptr() -> usize {
-    OUTPUT16.with_borrow(|w| w.as_ptr() as usize)
-}
-
-/// The number of UTF-16 units of the piece.
-#[cfg_attr(not(test), wasm_bindgen(js_name = output16Len))]
-pub fn output16_len() -> usize {
-    OUTPUT16.with_borrow(|w| w.len())
-}
-
 /// Frees the last output.
 #[cfg_attr(not(test), wasm_bindgen(js_name = releaseOutput))]
 pub fn release_output() {
     OUTPUT.set(String::new());
-    OUTPUT16.set(Vec::new());
 }
 
 /// Writes `s` as UTF-16 into `out` (replacing what it held); `None` when
@@ -448,10 +482,4 @@ pub fn input_bytes(len: usize) -> Vec<u8> {
 #[cfg(test)]
 pub fn output_text() -> String {
     OUTPUT.with_borrow(|o| o.clone())
-}
-
-/// A copy of the last UTF-16 output.
-#[cfg(test)]
-pub fn output16() -> Vec<u16> {
-    OUTPUT16.with_borrow(|w| w.clone())
 }

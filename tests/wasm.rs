@@ -17,8 +17,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 // The crate-root names `src/wasm.rs` refers to as `crate::…`.
 #[allow(unused_imports)]
 use dify_opik::{
-    config, map, map_each_json, map_json, options_from_json, requests, utf16, write, Error,
-    ErrorCode, Options, VERSION,
+    config, map, map_each_json, map_json, map_json_pieces, options_from_json, requests, utf16,
+    write, Error, ErrorCode, Options, VERSION,
 };
 
 // Unused functions of the module are allowed by its own `cfg_attr(test)`.
@@ -394,12 +394,40 @@ fn map_each_lists_failing_tasks() {
     assert!(r.errors[0].path.starts_with("/1"), "{:?}", r.errors);
 }
 
+/// A sink as the package's wrapper makes one: each piece is read out of wasm
+/// memory at once (ASCII bytes for `n > 0`, UTF-16 units for `n < 0`) and
+/// appended to `globalThis.sunk`; `globalThis.pieces` counts them.
+fn sink() -> binding::PieceSink {
+    let global = js_sys::global();
+    let _ = js_sys::Reflect::set(&global, &"wasmMemory".into(), &wasm_bindgen::memory());
+    let _ = js_sys::Reflect::set(&global, &"sunk".into(), &"".into());
+    let _ = js_sys::Reflect::set(&global, &"pieces".into(), &0.into());
+    js_sys::Function::new_with_args(
+        "at, n",
+        "const b = globalThis.wasmMemory.buffer;
+         const v = n > 0 ? new Uint8Array(b, at, n) : new Uint16Array(b, at, -n);
+         let s = '';
+         for (let i = 0; i < v.length; i += 4096) s += String.fromCharCode(...v.subarray(i, i + 4096));
+         globalThis.sunk += s;
+         globalThis.pieces += 1;",
+    )
+    .unchecked_into()
+}
+
+/// What [`sink`] gathered: the text and the number of pieces.
+fn sunk() -> (String, f64) {
+    let global = js_sys::global();
+    let text = js_sys::Reflect::get(&global, &"sunk".into()).unwrap();
+    let pieces = js_sys::Reflect::get(&global, &"pieces".into()).unwrap();
+    (text.as_string().unwrap(), pieces.as_f64().unwrap())
+}
+
 #[wasm_bindgen_test]
 fn the_byte_buffer_path() {
     let input = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
     binding::input_buffer(input.len());
     binding::set_input(input.as_bytes());
-    let n = binding::run_input(0, input.len(), opts(REFERENCE), None, None).unwrap();
+    let n = binding::run_input(0, input.len(), opts(REFERENCE), None, None, None).unwrap();
     let out = binding::output_text();
     assert_eq!(n, out.len());
     assert_eq!(
@@ -407,47 +435,53 @@ fn the_byte_buffer_path() {
         binding::map_json(input, opts(REFERENCE)).unwrap(),
         "same result as the string entry point"
     );
-    // Every output is ASCII here (no conversion), then one that is not.
-    assert!(binding::output_ascii());
 
-    let text = input.replace("\"title\": \"", "\"title\": \"Wörk 工作流 🚀 ");
-    assert_ne!(text, input);
+    // Every operation through a sink: the same text, in pieces, none of it
+    // kept at `outputPtr()`. Long titles in every script make the mapping's
+    // output run to many pieces, ASCII and not.
+    let title = "Wörk 工作流 🚀 ".repeat(4000);
+    let text = input.replace("\"title\": \"", &format!("\"title\": \"{title}"));
     binding::set_input(text.as_bytes());
-    let n = binding::run_input(1, text.len(), opts(REFERENCE), None, None).unwrap();
-    let out = binding::output_text();
-    assert_eq!(n, out.len());
-    assert!(!binding::output_ascii());
-    // Whole, then in pieces of every small size: each piece ends on a
-    // character boundary and the pieces join to the whole.
-    assert_eq!(binding::output_utf16(0, usize::MAX), out.len());
-    assert_eq!(binding::output16_len(), out.encode_utf16().count());
-    assert_eq!(binding::output16(), out.encode_utf16().collect::<Vec<_>>());
-    for piece in [1usize, 4, 5, 7, 64, 1000] {
-        let (mut from, mut units) = (0, Vec::new());
-        while from < out.len() {
-            let used = binding::output_utf16(from, piece);
-            assert!(used > 0 && used <= piece.max(4), "piece {piece} at {from}");
-            assert!(out.is_char_boundary(from + used));
-            units.extend(binding::output16());
-            from += used;
-        }
-        assert_eq!(
-            units,
-            out.encode_utf16().collect::<Vec<_>>(),
-            "piece {piece}"
-        );
+    for op in [0, 1] {
+        let n = binding::run_input(op, text.len(), opts(REFERENCE), None, None, None).unwrap();
+        let whole = binding::output_text();
+        assert_eq!(n, whole.len());
+        let s = sink();
+        let m = binding::run_input(op, text.len(), opts(REFERENCE), None, None, Some(s)).unwrap();
+        let (got, pieces) = sunk();
+        assert_eq!(m, whole.len(), "op {op}");
+        assert!(got == whole, "op {op}: the pieces join to the whole output");
+        assert!(pieces > 4.0, "op {op}: {pieces} pieces");
+        assert_eq!(binding::output_text(), "", "op {op}: nothing kept");
     }
-    // Past the end, or inside a character: nothing.
-    assert_eq!(binding::output_utf16(out.len(), 100), 0);
-    let inside = out.find('ö').unwrap() + 1;
-    assert_eq!(binding::output_utf16(inside, 100), 0);
+    let mapped = binding::map_json(&text, opts(REFERENCE)).unwrap();
+    let config = r#"{"url":"http://127.0.0.1:9/api","workspace":"w","api_key":"k"}"#.to_owned();
+    binding::set_input(mapped.as_bytes());
+    let n = binding::run_input(2, mapped.len(), Some(config.clone()), None, None, None).unwrap();
+    let whole = binding::output_text();
+    assert_eq!(n, whole.len());
+    // Requests are not written in pieces: the sink is not called.
+    let m = binding::run_input(2, mapped.len(), Some(config), None, None, Some(sink())).unwrap();
+    assert_eq!((m, sunk()), (n, (String::new(), 0.0)));
+    assert!(binding::output_text() == whole);
+
+    // A sink that throws: a structured error, and the instance goes on.
+    binding::set_input(text.as_bytes());
+    let bad = js_sys::Function::new_with_args("at, n", "throw new Error('full')").unchecked_into();
+    let (_, _, code, _) = thrown(
+        binding::run_input(0, text.len(), opts(REFERENCE), None, None, Some(bad)).unwrap_err(),
+    );
+    assert_eq!(code, "too_large");
+    binding::run_input(0, text.len(), opts(REFERENCE), None, None, Some(sink())).unwrap();
+    assert!(sunk().0 == mapped);
 
     // Memory that cannot grow is reported, not a panic (an abort).
     assert_eq!(binding::input_buffer(usize::MAX), 0);
     // A length past the buffer and an unknown operation are errors, not panics.
-    let (_, _, code, _) = thrown(binding::run_input(0, usize::MAX, None, None, None).unwrap_err());
+    let (_, _, code, _) =
+        thrown(binding::run_input(0, usize::MAX, None, None, None, None).unwrap_err());
     assert_eq!(code, "invalid_option");
-    let (_, _, code, _) = thrown(binding::run_input(9, 1, None, None, None).unwrap_err());
+    let (_, _, code, _) = thrown(binding::run_input(9, 1, None, None, None, None).unwrap_err());
     assert_eq!(code, "invalid_option");
     binding::release_output();
     assert_eq!(binding::output_text(), "");
@@ -477,7 +511,7 @@ fn staged_utf16_input_is_the_encoded_text() {
         }
         assert_eq!(len, input.len(), "piece {piece}");
         assert_eq!(binding::input_bytes(len), input.as_bytes(), "piece {piece}");
-        binding::run_input(0, len, opts(REFERENCE), None, None).unwrap();
+        binding::run_input(0, len, opts(REFERENCE), None, None, None).unwrap();
         assert_eq!(binding::output_text(), expected, "piece {piece}");
     }
     // A lone surrogate becomes U+FFFD, as with TextEncoder.

@@ -23,16 +23,6 @@ const OP_EACH = 1;
 const OP_BUILD = 2;
 const OP_REQUESTS = 3;
 
-/**
- * Bytes of a non-ASCII output converted to UTF-16 per piece (src/wasm.rs
- * `outputUtf16`). Small pieces keep the UTF-16 copy in wasm memory small
- * (a whole one would be twice the output, and wasm memory never shrinks);
- * under 64 KiB, a piece's string (two bytes a unit) stays below V8's
- * large-object size, so it is made in the young generation, and joining the
- * pieces measured as fast as one whole string.
- */
-const UTF16_PIECE_BYTES = 48 << 10;
-
 /** Outputs above this size are freed in wasm right after decoding. */
 const RELEASE_OUTPUT_BYTES = 1 << 20;
 
@@ -245,42 +235,29 @@ function putInput(w, input, optionsJson) {
 }
 
 /**
- * Runs an operation on the input; returns the exports and the output's
- * address and length in bytes. Views into wasm memory must be made after the
- * last call that may allocate (memory growth detaches the old buffer).
+ * Runs an operation and returns its output as a string. A mapping's output
+ * is handed over in pieces of about 48 KiB as the wasm writes it, so the
+ * whole text is never in wasm memory: ASCII pieces as bytes (read as
+ * Latin-1), others converted to UTF-16 in wasm (engines build strings from
+ * either much faster than they decode UTF-8). The pieces are joined by `+`,
+ * which engines keep as a rope until the string is read; a piece's string
+ * is under V8's large-object size, so it is made in the young generation.
+ * Other outputs (requests) are decoded whole from UTF-8.
  */
-function call(op, input, a, b, c) {
+function callText(op, input, a, b, c) {
   const w = loaded();
   // The options are `a` for the mapping operations; a result has no limit.
   const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
-  const n = runInput(op, len, a, b, c);
-  return [w, w.outputPtr() >>> 0, n];
-}
-
-/**
- * Runs an operation and returns its output as a string. A non-ASCII output
- * is converted to UTF-16 in wasm first, piece by piece (engines build
- * strings from UTF-16 much faster than they decode UTF-8). The pieces are
- * joined by `+`, which engines keep as a rope until the string is read.
- */
-function callText(op, input, a, b, c) {
-  const [w, ptr, n] = call(op, input, a, b, c);
-  let text;
-  if (w.outputAscii()) {
-    text = asciiString(w.memory.buffer, ptr, n);
-  } else {
-    text = '';
-    for (let from = 0; from < n; ) {
-      const used = w.outputUtf16(from, UTF16_PIECE_BYTES) >>> 0;
-      if (used === 0) {
-        // Memory could not hold the piece: decode the rest from UTF-8.
-        text += decoder.decode(new Uint8Array(w.memory.buffer, ptr + from, n - from));
-        break;
-      }
-      text += utf16String(w.memory.buffer, w.output16Ptr() >>> 0, w.output16Len() >>> 0);
-      from += used;
-    }
+  if (op === OP_MAP || op === OP_EACH) {
+    let text = '';
+    runInput(op, len, a, b, c, (at, n) => {
+      const buffer = w.memory.buffer;
+      text += n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n);
+    });
+    return text;
   }
+  const n = runInput(op, len, a, b, c);
+  const text = decoder.decode(new Uint8Array(w.memory.buffer, w.outputPtr() >>> 0, n));
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
 }
@@ -310,8 +287,12 @@ export function mapBytes(input, options) {
   if (!(input instanceof Uint8Array)) {
     throw failure('invalid_type', 'mapBytes expects a Uint8Array');
   }
-  const [w, ptr, n] = call(OP_MAP, input, jsonArg(options, 'options'));
-  const out = new Uint8Array(w.memory.buffer, ptr, n).slice();
+  const w = loaded();
+  const optionsJson = jsonArg(options, 'options');
+  const n = runInput(OP_MAP, putInput(w, input, optionsJson ?? ''), optionsJson);
+  // A view is made after the last call that may allocate (memory growth
+  // detaches the old buffer).
+  const out = new Uint8Array(w.memory.buffer, w.outputPtr() >>> 0, n).slice();
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return out;
 }
