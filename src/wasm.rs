@@ -423,12 +423,18 @@ fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usiz
         };
         lost = sink.take(&JsValue::NULL, at, n).is_err();
     };
+    // The UTF-16 buffer is made before the mapping allocates: made among
+    // the mapping's objects and kept, it would split the space they leave
+    // for the next call, and wasm memory would grow once more.
+    OUTPUT16.with_borrow_mut(|w| {
+        let _ = w.try_reserve_exact(crate::write::PIECE + crate::write::PIECE / 4);
+    });
     crate::map_json_pieces(input, &options(a)?, matches!(op, Op::Each), &mut pass)?;
     if lost {
         return Err(Error::new(
             ErrorCode::TooLarge,
             "",
-            "the output could not be handed over",
+            "output not handed over",
         ));
     }
     Ok(total)
