@@ -99,13 +99,20 @@ fn put(dst: &mut [u8], j: usize, c: u32) -> Option<usize> {
 /// wider unit, or where either slice ends).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
+    ascii_run(src, dst, |u| u as u8)
+}
+
+/// The portable [`ascii_blocks`] and [`widen_blocks`]: whole blocks of
+/// ASCII from `src` into `dst`, each element converted by `to`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn ascii_run<A: Copy + Into<u32>, B>(src: &[A], dst: &mut [B], to: impl Fn(A) -> B) -> usize {
     let mut n = 0;
     for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
-        if s.iter().fold(0, |a, &u| a | u) >= 0x80 {
+        if s.iter().any(|&x| x.into() >= 0x80) {
             break;
         }
-        for (d, &u) in d.iter_mut().zip(s) {
-            *d = u as u8;
+        for (d, &x) in d.iter_mut().zip(s) {
+            *d = to(x);
         }
         n += BLOCK;
     }
@@ -359,17 +366,7 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, 
 /// wider byte, or where either slice ends).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn widen_blocks(src: &[u8], dst: &mut [u16]) -> usize {
-    let mut n = 0;
-    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
-        if s.iter().fold(0, |a, &x| a | x) >= 0x80 {
-            break;
-        }
-        for (d, &x) in d.iter_mut().zip(s) {
-            *d = u16::from(x);
-        }
-        n += BLOCK;
-    }
-    n
+    ascii_run(src, dst, u16::from)
 }
 
 /// [`widen_blocks`] with WebAssembly SIMD: one vector of sixteen bytes is
