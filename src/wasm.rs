@@ -9,9 +9,10 @@
 //! The package's hand-written wrapper uses a byte-buffer path: it writes the
 //! input into a reused buffer in wasm memory (as UTF-8 at `inputBuffer`, or
 //! as UTF-16 pieces through `stageBuffer` and `stageInput`, converted here),
-//! runs `runInput`, and reads the output in place (`outputPtr`, or its UTF-16
-//! form from `outputUtf16`). This avoids the generic string glue, which
-//! copies large strings slowly. The module exports
+//! runs `runInput`, and reads the output as it comes (a mapping's output is
+//! handed to a JS sink in pieces, ASCII bytes or UTF-16 units, as it is
+//! written) or in place at `outputPtr`. This avoids the generic string glue,
+//! which copies large strings slowly. The module exports
 //! only what the wrapper calls (`runInput` and its buffers,
 //! `validateConfigJson`, `version`); the string entry points (`map_json` and
 //! the like) are compiled for `tests/wasm.rs` only.

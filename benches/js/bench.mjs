@@ -44,8 +44,8 @@ async function loadPackage() {
 }
 
 /**
- * Makes a string flat inside the timed call. `mapJson` may return a rope (a
- * non-ASCII output over 4 MiB comes back in pieces joined by `+`); whoever
+ * Makes a string flat inside the timed call. `mapJson` returns a rope (its
+ * output leaves wasm in 48 KiB pieces, joined by `+`); whoever
  * reads the string (an encoder, JSON.parse, a socket) first flattens it, so
  * that copy belongs to the call's cost. `JSON.stringify` returns a
  * flat string already. Needs node --allow-natives-syntax (scripts/bench.sh
