@@ -273,15 +273,19 @@ thread_local! {
 /// far. The address and the memory buffer may change with every call.
 #[cfg_attr(not(test), wasm_bindgen(js_name = inputBuffer))]
 pub fn input_buffer(len: usize) -> usize {
-    INPUT.with_borrow_mut(|buf| {
-        if buf.len() < len {
-            if buf.try_reserve_exact(len - buf.len()).is_err() {
-                return 0;
-            }
-            buf.resize(len, 0);
+    INPUT.with_borrow_mut(|buf| at_least(buf, len))
+}
+
+/// Makes `v` at least `len` long (zeros added), and returns its address, or
+/// 0 when memory cannot grow that far.
+fn at_least<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> usize {
+    if v.len() < len {
+        if v.try_reserve_exact(len - v.len()).is_err() {
+            return 0;
         }
-        buf.as_mut_ptr() as usize
-    })
+        v.resize(len, T::default());
+    }
+    v.as_mut_ptr() as usize
 }
 
 /// Makes the staging buffer at least `units` UTF-16 units long and returns
@@ -289,15 +293,7 @@ pub fn input_buffer(len: usize) -> usize {
 /// piece of its input there as UTF-16 and calls `stageInput`.
 #[cfg_attr(not(test), wasm_bindgen(js_name = stageBuffer))]
 pub fn stage_buffer(units: usize) -> usize {
-    STAGE.with_borrow_mut(|s| {
-        if s.len() < units {
-            if s.try_reserve_exact(units - s.len()).is_err() {
-                return 0;
-            }
-            s.resize(units, 0);
-        }
-        s.as_mut_ptr() as usize
-    })
+    STAGE.with_borrow_mut(|s| at_least(s, units))
 }
 
 /// Converts the first `units` units of the staging buffer to UTF-8 and
@@ -349,8 +345,8 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 /// options, `b` = config, `c` = limits).
 ///
 /// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
-/// is written, and is never whole in wasm memory: `sink(at, n)` for each, which must copy the
-/// piece out before it returns. `n > 0`: `n` ASCII bytes at `at`; `n < 0`:
+/// is written, and is never whole in wasm memory: `sink(at, n)` for each,
+/// which must copy the piece out before it returns. `n > 0`: `n` ASCII bytes at `at`; `n < 0`:
 /// `-n` UTF-16 units at `at`. Returns the output's length in UTF-8 bytes.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.

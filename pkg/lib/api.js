@@ -5,9 +5,10 @@
 // Inputs and outputs cross into wasm through reused buffers instead of the
 // generated string glue, which copies large strings a character at a time.
 // In: Node copies a long string out as UTF-16 (`Buffer#ucs2Write`) for the
-// wasm to convert; other hosts use `TextEncoder.encodeInto`. Out: an ASCII
-// output is read as Latin-1, any other is converted to UTF-16 in wasm and
-// read as that (`Buffer` in Node, `TextDecoder` elsewhere).
+// wasm to convert; other hosts use `TextEncoder.encodeInto`. Out: a
+// mapping's output comes in pieces as the wasm writes it, ASCII ones read as
+// Latin-1 and others converted to UTF-16 in wasm and read as that (`Buffer`
+// in Node, `TextDecoder` elsewhere); requests are decoded whole from UTF-8.
 
 import initGlue, {
   initSync as initGlueSync,
@@ -148,8 +149,9 @@ function stageText(w, text) {
   // buffer grows when there are more).
   let cap = n + (n >> 6);
   reserve(w, cap);
+  const full = () => failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
   const stage = w.stageBuffer(Math.min(n, STAGE_UNITS)) >>> 0;
-  if (stage === 0) throw failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
+  if (stage === 0) throw full();
   let len = 0;
   let wide = false;
   for (let from = 0; from < n; ) {
@@ -167,7 +169,7 @@ function stageText(w, text) {
     } else {
       NodeBuffer.from(w.memory.buffer, stage, units * 2).ucs2Write(piece);
       next = w.stageInput(len, units) >>> 0;
-      if (next === 0) throw failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
+      if (next === 0) throw full();
     }
     wide = next - len > units * WIDE_RATIO;
     len = next;
