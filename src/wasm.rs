@@ -422,8 +422,11 @@ fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usiz
     };
     // The UTF-16 buffer is made before the mapping allocates: made among
     // the mapping's objects and kept, it would split the space they leave
-    // for the next call, and wasm memory would grow once more.
+    // for the next call, and wasm memory would grow once more. It is emptied
+    // first: `try_reserve_exact` counts from the length, and the buffer still
+    // holds the last call's last piece (that grew it at every second call).
     OUTPUT16.with_borrow_mut(|w| {
+        w.clear();
         let _ = w.try_reserve_exact(crate::write::PIECE + crate::write::PIECE / 4);
     });
     crate::map_json_pieces(input, &options(a)?, matches!(op, Op::Each), &mut pass)?;
@@ -479,6 +482,12 @@ pub fn set_stage(units: &[u16]) {
 #[cfg(test)]
 pub fn input_bytes(len: usize) -> Vec<u8> {
     INPUT.with_borrow(|b| b[..len].to_vec())
+}
+
+/// The capacity of the UTF-16 piece buffer, in units (tests).
+#[cfg(test)]
+pub fn output16_capacity() -> usize {
+    OUTPUT16.with_borrow(Vec::capacity)
 }
 
 /// A copy of the last output (tests read it back through this).

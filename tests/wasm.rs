@@ -487,6 +487,28 @@ fn the_byte_buffer_path() {
     assert_eq!(binding::output_text(), "");
 }
 
+/// The UTF-16 piece buffer is kept from call to call at the size it was
+/// made with: it used to be reserved from its length (the last call's last
+/// piece still in it), so it grew at every second call, among the mapping's
+/// objects, and wasm memory grew with it.
+#[wasm_bindgen_test]
+fn the_utf16_piece_buffer_keeps_its_size() {
+    let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
+    let input = base.replace("\"title\": \"", "\"title\": \"Wörk 工作流 ");
+    binding::set_input(input.as_bytes());
+    let mut sizes = Vec::new();
+    for _ in 0..3 {
+        binding::run_input(0, input.len(), opts(REFERENCE), None, None, Some(sink())).unwrap();
+        assert!(
+            sunk().0.contains("Wörk 工作流"),
+            "non-ASCII pieces were passed"
+        );
+        sizes.push(binding::output16_capacity());
+    }
+    assert!(sizes[0] >= write::PIECE, "{sizes:?}");
+    assert_eq!(sizes, [sizes[0]; 3]);
+}
+
 #[wasm_bindgen_test]
 fn staged_utf16_input_is_the_encoded_text() {
     let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
