@@ -29,12 +29,29 @@ impl Uuid {
     /// Parses the forms Python's `uuid.UUID(str)` accepts: hyphenated or not,
     /// braced, `urn:uuid:` prefixed, any case.
     pub fn parse_py(s: &str) -> Result<Uuid, UuidError> {
-        let s = s.replace("urn:", "").replace("uuid:", "");
-        let s = s.trim_matches(|c| c == '{' || c == '}');
+        // Python drops `urn:` and `uuid:` wherever they are: only a text with
+        // a colon can hold them (the common case, without, copies nothing).
+        let replaced;
+        let s = if s.contains(':') {
+            replaced = s.replace("urn:", "").replace("uuid:", "");
+            replaced.as_str()
+        } else {
+            s
+        };
+        // Then braces at either end, then hyphens; what is left must be 32
+        // hex digits (a non-ASCII byte is not one).
+        let b = s.as_bytes();
+        let (mut i, mut j) = (0, b.len());
+        while i < j && matches!(b[i], b'{' | b'}') {
+            i += 1;
+        }
+        while j > i && matches!(b[j - 1], b'{' | b'}') {
+            j -= 1;
+        }
         let mut out = [0u8; 16];
         let mut n = 0usize;
-        for c in s.chars().filter(|&c| c != '-') {
-            let v = c.to_digit(16).ok_or(UuidError::Malformed)? as u8;
+        for &c in b[i..j].iter().filter(|&&c| c != b'-') {
+            let v = char::from(c).to_digit(16).ok_or(UuidError::Malformed)? as u8;
             if n >= 32 {
                 return Err(UuidError::Malformed);
             }
@@ -272,6 +289,9 @@ mod tests {
             "{beb55eff-af2e-475f-8e97-f4cb3c486cf8}",
             "urn:uuid:beb55eff-af2e-475f-8e97-f4cb3c486cf8",
             "beb55effaf2e475f8e97f4cb3c486cf8",
+            "}{{beb55eff-af2e-475f-8e97-f4cb3c486cf8}",
+            "{urn:uuid:beb55eff-af2e-475f-8e97-f4cb3c486cf8}",
+            "beb55eff-uuid:af2e-475f-8e97-f4cb3c486cf8",
         ] {
             assert_eq!(Uuid::parse_py(form).unwrap().to_text(), c, "{form}");
         }
@@ -280,6 +300,14 @@ mod tests {
             Err(UuidError::Malformed)
         );
         assert_eq!(Uuid::parse_py(""), Err(UuidError::Malformed));
+        // Braces only at the ends; hex digits only in ASCII.
+        for bad in [
+            "beb55eff-af2e-{475f-8e97-f4cb3c486cf8",
+            "ｂeb55eff-af2e-475f-8e97-f4cb3c486cf8",
+            "beb55eff-af2e-475f-8e97-f4cb3c486cé",
+        ] {
+            assert_eq!(Uuid::parse_py(bad), Err(UuidError::Malformed), "{bad}");
+        }
         assert_eq!(
             Uuid::parse_py("beb55effaf2e475f8e97f4cb3c486cf800"),
             Err(UuidError::Malformed)

@@ -269,7 +269,9 @@ pub enum Kind {
 /// The kind of raw JSON text (which must be valid JSON).
 #[inline(never)]
 pub fn raw_kind(s: &str) -> Kind {
-    match s.trim_start().as_bytes().first() {
+    // JSON text: only JSON whitespace can come before a value.
+    let b = s.as_bytes();
+    match b.get(crate::scan::skip_ws(b, 0)) {
         Some(b'{') => Kind::Object,
         Some(b'[') => Kind::Array,
         Some(b'"') => Kind::String,
@@ -280,12 +282,12 @@ pub fn raw_kind(s: &str) -> Kind {
 }
 
 fn raw_truthy(s: &str) -> bool {
-    let t = s.trim();
+    let t = json_trim(s);
     match raw_kind(t) {
         Kind::Null => false,
         Kind::Bool => t == "true",
         Kind::String => t != "\"\"",
-        Kind::Array | Kind::Object => !t[1..t.len() - 1].trim().is_empty(),
+        Kind::Array | Kind::Object => !json_trim(&t[1..t.len() - 1]).is_empty(),
         Kind::Number => raw_f64(t).map(|f| f != 0.0).unwrap_or(true),
     }
 }
@@ -314,7 +316,19 @@ fn raw_f64(s: &str) -> Option<f64> {
     }
     // The standard library's parser is correctly rounded (serde_json's
     // default one may be off by a unit in the last place).
-    s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+    json_trim(s).parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// `s` without JSON whitespace at either end (the only kind JSON text can
+/// have around a value; `str::trim` would look for any Unicode space).
+fn json_trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = crate::scan::skip_ws(b, 0);
+    let mut end = b.len();
+    while end > start && matches!(b[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        end -= 1;
+    }
+    s.get(start..end).unwrap_or(s)
 }
 
 /// Parses raw object text into ordered entries; later duplicates replace

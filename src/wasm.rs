@@ -255,18 +255,41 @@ pub fn version() -> String {
 /// An input buffer larger than this is freed after the call.
 const KEEP_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
-thread_local! {
-    /// The reused input buffer; its length is its usable size.
-    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// The output of the last `runInput` call.
-    static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
-    /// The UTF-16 form of the output piece a sink is being handed (at most
-    /// one piece: kept from call to call).
-    static OUTPUT16: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
-    /// The staging buffer of `stageInput`: UTF-16 units on their way into
-    /// the input buffer.
-    static STAGE: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+/// A value kept from call to call. The module runs on one thread (wasm32
+/// without shared memory), so a `RefCell` in a plain static will do; a
+/// `thread_local!` would add its access checks and their error messages.
+struct Kept<T>(RefCell<T>);
+
+// SAFETY: wasm32-unknown-unknown without the `atomics` feature has exactly
+// one thread, so the cell is never reached from two threads (a build with
+// threads stops below).
+unsafe impl<T> Sync for Kept<T> {}
+
+#[cfg(target_feature = "atomics")]
+compile_error!("the binding keeps its buffers in plain statics: it assumes one thread");
+
+impl<T> Kept<T> {
+    fn with_borrow<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0.borrow())
+    }
+    fn with_borrow_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+    fn set(&self, value: T) {
+        *self.0.borrow_mut() = value;
+    }
 }
+
+/// The reused input buffer; its length is its usable size.
+static INPUT: Kept<Vec<u8>> = Kept(RefCell::new(Vec::new()));
+/// The output of the last `runInput` call.
+static OUTPUT: Kept<String> = Kept(RefCell::new(String::new()));
+/// The UTF-16 form of the output piece a sink is being handed (at most one
+/// piece: kept from call to call).
+static OUTPUT16: Kept<Vec<u16>> = Kept(RefCell::new(Vec::new()));
+/// The staging buffer of `stageInput`: UTF-16 units on their way into the
+/// input buffer.
+static STAGE: Kept<Vec<u16>> = Kept(RefCell::new(Vec::new()));
 
 /// Makes the input buffer at least `len` bytes long, keeping its first bytes,
 /// and returns its address in wasm memory, or 0 when memory cannot grow that
