@@ -447,7 +447,7 @@ fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usiz
     // the mapping's objects and kept, it would split the space they leave
     // for the next call, and wasm memory would grow once more. It is emptied
     // first: `try_reserve_exact` counts from the length, and the buffer still
-    // holds the last call's last piece (that grew it at every second call).
+    // holds the last call's last piece (that grew it again at the second call).
     OUTPUT16.with_borrow_mut(|w| {
         w.clear();
         let _ = w.try_reserve_exact(crate::write::PIECE + crate::write::PIECE / 4);

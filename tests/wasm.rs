@@ -489,7 +489,7 @@ fn the_byte_buffer_path() {
 
 /// The UTF-16 piece buffer is kept from call to call at the size it was
 /// made with: it used to be reserved from its length (the last call's last
-/// piece still in it), so it grew at every second call, among the mapping's
+/// piece still in it), so it grew again at the second call, among the mapping's
 /// objects, and wasm memory grew with it.
 #[wasm_bindgen_test]
 fn the_utf16_piece_buffer_keeps_its_size() {
