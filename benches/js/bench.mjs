@@ -26,6 +26,8 @@ const NOW = '2026-03-02T09:00:00Z';
 /** `runInput`'s operation for `mapJson` (src/wasm.rs). */
 const OP_MAP = 0;
 const OPTIONS = { now: NOW };
+/** Characters of a piece of `mapJson`'s output (the wasm hands over 48 KiB pieces). */
+const PIECE_CHARS = 48 << 10;
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || !!process.env.BENCH_QUICK;
@@ -273,8 +275,8 @@ for (let i = 0; i < 20; i++) {
 }
 say('### Speed in Node (ms per call: min / median)');
 say();
-say('| input | bytes | baseline `JSON.stringify(JSON.parse)` | `mapJson` | ratio (median) | `map` | ratio (median) | `mapBytes` | wasm core only | boundary share of `mapJson` |');
-say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+say('| input | bytes | baseline `JSON.stringify(JSON.parse)` | `mapJson` | ratio (median) | `map` | ratio (median) | `mapBytes` | wasm core only | boundary share of `mapJson` | flattening the output alone |');
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const name of SPEED) {
   const text = texts[name];
   const bytes = new TextEncoder().encode(text);
@@ -287,12 +289,24 @@ for (const name of SPEED) {
     mapBytes: () => api.mapBytes(bytes, OPTIONS),
   };
   if (hasCore) fns.core = () => core(bytes);
+  // What making the flat output string costs by itself: `mapJson`'s text
+  // joined again from pieces of the size the wasm hands over, then flattened.
+  // A floor under `mapJson` that no mapping core removes (a one-byte text
+  // flattens about twice as fast as a two-byte one).
+  if (FLAT) {
+    const out = flatten(api.mapJson(text, OPTIONS));
+    fns.flat = () => {
+      let joined = '';
+      for (let i = 0; i < out.length; i += PIECE_CHARS) joined += out.slice(i, i + PIECE_CHARS);
+      return flatten(joined);
+    };
+  }
   const r = race(fns, { runs, warm: big ? 2 : 5 });
   results[name] = { bytes: bytes.length, ...r };
   const ratio = (x) => (x.median / r.base.median).toFixed(2);
   const boundary = r.core ? `${Math.max(0, (100 * (r.mapJson.median - r.core.median)) / r.mapJson.median).toFixed(0)} %` : '–';
   say(
-    `| ${name} | ${bytes.length} | ${ms(r.base.min)} / ${ms(r.base.median)} | ${ms(r.mapJson.min)} / ${ms(r.mapJson.median)} | ${ratio(r.mapJson)} | ${ms(r.map.min)} / ${ms(r.map.median)} | ${ratio(r.map)} | ${ms(r.mapBytes.min)} / ${ms(r.mapBytes.median)} | ${r.core ? `${ms(r.core.min)} / ${ms(r.core.median)}` : '–'} | ${boundary} |`,
+    `| ${name} | ${bytes.length} | ${ms(r.base.min)} / ${ms(r.base.median)} | ${ms(r.mapJson.min)} / ${ms(r.mapJson.median)} | ${ratio(r.mapJson)} | ${ms(r.map.min)} / ${ms(r.map.median)} | ${ratio(r.map)} | ${ms(r.mapBytes.min)} / ${ms(r.mapBytes.median)} | ${r.core ? `${ms(r.core.min)} / ${ms(r.core.median)}` : '–'} | ${boundary} | ${r.flat ? `${ms(r.flat.min)} / ${ms(r.flat.median)}` : '–'} |`,
   );
 }
 say();
