@@ -281,7 +281,9 @@ pub fn raw_kind(s: &str) -> Kind {
     }
 }
 
-fn raw_truthy(s: &str) -> bool {
+/// Python truthiness of raw JSON text: `null`, `false`, zero, `""`, `[]` and
+/// `{}` are false.
+pub(crate) fn raw_truthy(s: &str) -> bool {
     let t = json_trim(s);
     match raw_kind(t) {
         Kind::Null => false,

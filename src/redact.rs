@@ -246,7 +246,9 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                         let v = skip_ws(b, after + 1);
                         let ve = value_end(b, v);
                         let val = &text[v..ve];
-                        if !matches!(val, "null" | "\"\"" | "false") && val != "\"[redacted]\"" {
+                        // As for built objects (`walk`): a value with nothing in
+                        // it (Python-falsy) is left as it is.
+                        if crate::json::raw_truthy(val) && val != "\"[redacted]\"" {
                             replace(v, ve, "\"[redacted]\"");
                             tally.hit(|| path(start, Some(&string_text(&text[start..end]))));
                         }

@@ -1704,6 +1704,50 @@ fn item14_credentials_and_signed_urls_are_redacted() {
     assert!(has_warning(&r, "redacted", ""));
 }
 
+/// The same credential keys, with values that hold nothing (Python-falsy)
+/// and values that do, once in an object the mapper builds (the trace's
+/// metadata) and once in a subtree it passes through as raw text (a node's
+/// inputs): both are treated alike. Raw text used to redact `0`, `[]` and `{}`
+/// that a built object kept.
+#[test]
+fn item14_empty_credential_values_are_kept_alike_in_built_and_raw_objects() {
+    let mut wf = task("workflow_failed_offsets");
+    let values = json!({
+        "token": 0, "password": [], "secret": {}, "api_key": 0.0, "cookie": "", "passwd": null,
+        "authorization": false, "x-api-key": " ", "private_key": [0], "client_secret": 7
+    });
+    let empty = [
+        "token",
+        "password",
+        "secret",
+        "api_key",
+        "cookie",
+        "passwd",
+        "authorization",
+    ];
+    let full = ["x-api-key", "private_key", "client_secret"];
+    for (k, v) in values.as_object().unwrap() {
+        wf["trace_info"]["metadata"][k] = v.clone();
+    }
+    wf["node_executions"][0]["inputs"] = values.clone();
+    let r = map_value(&wf);
+    let built = traces(&r)[0].get("metadata").unwrap();
+    let raw = spans(&r)
+        .iter()
+        .filter_map(|s| s.get("input"))
+        .find(|i| i.get("client_secret").is_some())
+        .unwrap();
+    for obj in [built, raw] {
+        for k in empty {
+            let want = J::parse(&values[k].to_string());
+            assert_eq!(obj.get(k), Some(&want), "{k} kept");
+        }
+        for k in full {
+            assert_eq!(obj.get(k).and_then(J::str), Some("[redacted]"), "{k}");
+        }
+    }
+}
+
 fn s_of(j: &J) -> &str {
     j.str().unwrap()
 }
