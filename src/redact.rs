@@ -247,8 +247,9 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                         let ve = value_end(b, v);
                         let val = &text[v..ve];
                         // As for built objects (`walk`): a value with nothing in
-                        // it (Python-falsy) is left as it is.
-                        if crate::json::raw_truthy(val) && val != "\"[redacted]\"" {
+                        // it (Python-falsy), or redacted already, is left as it is.
+                        let done = val.starts_with('"') && string_text(val) == REDACTED;
+                        if crate::json::raw_truthy(val) && !done {
                             replace(v, ve, "\"[redacted]\"");
                             tally.hit(|| path(start, Some(&string_text(&text[start..end]))));
                         }
