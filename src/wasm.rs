@@ -369,8 +369,9 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 ///
 /// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
 /// is written, and is never whole in wasm memory: `sink(at, n)` for each,
-/// which must copy the piece out before it returns. `n > 0`: `n` ASCII bytes at `at`; `n < 0`:
-/// `-n` UTF-16 units at `at`. Returns the output's length in UTF-8 bytes.
+/// which must copy the piece out before it returns. `n > 0`: `n` ASCII bytes
+/// at `at`; `n < 0`: `-n` UTF-16 units at `at`. Returns the output's length
+/// in UTF-8 bytes.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]

@@ -1,6 +1,7 @@
-//! JSON text out. Every serialisation of the crate goes through
-//! [`to_string_sized`]: each writer type is one more copy of the output
-//! types' serializers in the `.wasm`, so there is only one.
+//! JSON text out. Every serialisation of the crate writes with serde_json
+//! into a `Vec<u8>` ([`to_string_sized`], and [`result_pieces`] piece by
+//! piece): each writer type is one more copy of the output types'
+//! serializers in the `.wasm`, so there is only one.
 
 use serde::Serialize;
 
