@@ -234,11 +234,26 @@ impl<'a> Json<'a> {
     /// Looks up one key of an object value (the last occurrence wins, as in Python).
     #[inline(never)]
     pub fn get(&self, key: &str) -> Option<Json<'_>> {
+        let mut out = [None];
+        self.get_all(&[key], &mut out);
+        let [v] = out;
+        v
+    }
+
+    /// Looks up several keys (at most 4) of an object value at once, into
+    /// `out` (one slot a key; the last occurrence of each wins): raw text is
+    /// scanned once instead of once a key.
+    #[inline(never)]
+    pub(crate) fn get_all<'s>(&'s self, keys: &[&str], out: &mut [Option<Json<'s>>]) {
         match self {
-            Json::Obj(o) => obj_get(o, key).cloned(),
-            Json::Raw(r) => raw_get(r.get(), key),
-            Json::RawOwned(r) => raw_get(r.get(), key),
-            _ => None,
+            Json::Obj(o) => {
+                for (slot, key) in out.iter_mut().zip(keys) {
+                    *slot = obj_get(o, key).cloned();
+                }
+            }
+            Json::Raw(r) => raw_get_all(r.get(), keys, out),
+            Json::RawOwned(r) => raw_get_all(r.get(), keys, out),
+            _ => {}
         }
     }
 }
@@ -343,19 +358,36 @@ pub fn parse_obj(s: &str) -> Option<Obj<'_>> {
     serde_json::from_str::<RawObj>(s).ok().map(|o| o.0)
 }
 
-fn raw_get<'s>(s: &'s str, key: &str) -> Option<Json<'s>> {
+/// The values of `keys` in the object text `s`, into `out` (one slot a key).
+#[inline(never)]
+fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
     if raw_kind(s) != Kind::Object {
-        return None;
+        return;
     }
-    // The text was validated when it was parsed: find the member by its
+    // The text was validated when it was parsed: find the members by their
     // structure alone (the last occurrence wins, as in Python) and parse
-    // only that value.
-    let (_, (v0, v1)) = crate::scan::members(s)
-        .filter(|&((k0, k1), _)| crate::scan::key_is(&s[k0..k1], key))
-        .last()?;
-    serde_json::from_str::<&RawValue>(&s[v0..v1])
-        .ok()
-        .map(Json::Raw)
+    // only the values found.
+    let mut found = [(0, 0); 4];
+    debug_assert!(keys.len() <= found.len() && out.len() == keys.len());
+    for ((k0, k1), v) in crate::scan::members(s) {
+        let name = string_text(&s[k0..k1]);
+        for (at, key) in found.iter_mut().zip(keys) {
+            if name == *key {
+                *at = v;
+            }
+        }
+    }
+    for (slot, &(v0, v1)) in out.iter_mut().zip(&found) {
+        if v1 > v0 {
+            *slot = raw_value(&s[v0..v1]);
+        }
+    }
+}
+
+/// Raw JSON text as a value (`None` when it is not JSON).
+#[inline(never)]
+fn raw_value(s: &str) -> Option<Json<'_>> {
+    serde_json::from_str::<&RawValue>(s).ok().map(Json::Raw)
 }
 
 /// Finds a key in an ordered object.
@@ -584,6 +616,7 @@ pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
 }
 
 /// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
+#[inline(never)]
 pub(crate) fn string_text(s: &str) -> Cow<'_, str> {
     let inner = &s[1..s.len().saturating_sub(1).max(1)];
     if !inner.as_bytes().contains(&b'\\') {
@@ -685,6 +718,34 @@ mod tests {
         assert_eq!(o[0].1.raw_text(), Some("3"));
     }
 
+    #[test]
+    fn several_keys_are_found_in_one_scan_like_one_at_a_time() {
+        let text = r#" { "p" : 1, "c":{"x":[1,"}"]}, "p":"2", "t\u0061":[3], "q\"":4 } "#;
+        let keys = ["p", "c", "ta", "q\""];
+        let text_value = Json::RawOwned(raw(text));
+        let built = Json::Obj(parse_obj(text).unwrap());
+        for v in [&text_value, &built] {
+            let mut all = [None, None, None, None];
+            v.get_all(&keys, &mut all);
+            let texts: Vec<String> = all
+                .iter()
+                .map(|j| serde_json::to_string(j.as_ref().unwrap()).unwrap())
+                .collect();
+            // The last duplicate wins; escaped keys are decoded.
+            assert_eq!(texts, ["\"2\"", r#"{"x":[1,"}"]}"#, "[3]", "4"]);
+            for (k, one) in keys.iter().zip(&all) {
+                let got = v.get(k).map(|j| serde_json::to_string(&j).unwrap());
+                assert_eq!(got, one.as_ref().map(|j| serde_json::to_string(j).unwrap()));
+            }
+            let mut none = [None, None];
+            v.get_all(&["x", "P"], &mut none);
+            assert!(none.iter().all(Option::is_none));
+        }
+        let array = Json::RawOwned(raw("[1]"));
+        let mut out = [None];
+        array.get_all(&["p"], &mut out);
+        assert!(out[0].is_none());
+    }
     #[test]
     fn set_overwrites_in_place_and_appends_new_keys() {
         let mut o = parse_obj(r#"{"x":1,"user_id":"u"}"#).unwrap();

@@ -173,12 +173,14 @@ pub fn usage<'a>(
         Some((u, at)) => (Some(u), Some(at)),
         None => (None, None),
     };
-    let get = |k: &str| src.and_then(|u| u.get(k));
-    let (p, c, t) = (
-        get("prompt_tokens"),
-        get("completion_tokens"),
-        get("total_tokens"),
-    );
+    let mut found = [None, None, None];
+    if let Some(u) = src {
+        u.get_all(
+            &["prompt_tokens", "completion_tokens", "total_tokens"],
+            &mut found,
+        );
+    }
+    let [p, c, t] = found;
     let key = |k: &'static str| at.map(|a| KeyAt(a, k));
     let (pp, cp, tp) = (
         key("prompt_tokens"),

@@ -124,16 +124,6 @@ impl Iterator for Members<'_> {
     }
 }
 
-/// Whether the JSON string text `raw` (quotes included) decodes to `key`.
-/// Escape-free keys compare as bytes; others are decoded.
-pub fn key_is(raw: &str, key: &str) -> bool {
-    let inner = &raw.as_bytes()[1..raw.len().saturating_sub(1).max(1)];
-    if memchr::memchr(b'\\', inner).is_none() {
-        return inner == key.as_bytes();
-    }
-    crate::json::string_text(raw) == key
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,13 +171,5 @@ mod tests {
         assert_eq!(members("{}").count(), 0);
         assert_eq!(members("[1]").count(), 0);
         assert_eq!(members("{\"a\"").count(), 0);
-    }
-
-    #[test]
-    fn keys_compare_decoded() {
-        assert!(key_is("\"usage\"", "usage"));
-        assert!(key_is("\"us\\u0061ge\"", "usage"));
-        assert!(!key_is("\"usage2\"", "usage"));
-        assert!(!key_is("\"\"", "usage"));
     }
 }
