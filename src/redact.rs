@@ -218,7 +218,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
     // where its first `?` is (plain, or the backslash of an escaped one).
     let mut open: Option<usize> = None;
     let (mut escapes, mut question) = (false, None);
-    for p in memchr::memchr3_iter(b'"', b'\\', b'?', b) {
+    for p in crate::scan::hits3(b'"', b'\\', b'?', b) {
         if p < skip {
             continue;
         }
