@@ -319,6 +319,51 @@ mod tests {
     }
 
     #[test]
+    fn every_name_of_item_14_matches_and_its_neighbours_do_not() {
+        // Item 14's list, as linked-profile.md spells it.
+        let names = [
+            "authorization",
+            "proxy-authorization",
+            "api_key",
+            "apikey",
+            "x-api-key",
+            "password",
+            "passwd",
+            "secret",
+            "client_secret",
+            "access_token",
+            "refresh_token",
+            "token",
+            "cookie",
+            "set-cookie",
+            "private_key",
+        ];
+        for name in names {
+            let swapped: String = name
+                .chars()
+                .map(|c| match c {
+                    '-' => '_',
+                    '_' => '-',
+                    c => c.to_ascii_uppercase(),
+                })
+                .collect();
+            assert!(is_credential(name) && is_credential(&swapped), "{name}");
+            // One byte more, one less, or one changed at either end: not a name.
+            let n = name.len();
+            for other in [
+                format!("{name}s"),
+                format!("x{name}"),
+                name[1..].to_owned(),
+                name[..n - 1].to_owned(),
+                format!("{}q", &name[..n - 1]),
+                format!("q{}", &name[1..]),
+            ] {
+                assert!(!is_credential(&other), "{other}");
+            }
+        }
+    }
+
+    #[test]
     fn values_at_any_depth_are_replaced_and_the_rest_is_untouched() {
         let (out, t) = red(
             r#"{"a":1,"headers":{"Authorization":"Bearer sk-1","x":[{"api_key":{"nested":true}}]},"total_tokens":5,"n":1.50e3}"#,
