@@ -274,14 +274,66 @@ export function mapEachJson(input, options) {
   return callText(OP_EACH, input, jsonArg(options, 'options'));
 }
 
+/**
+ * Runs a mapping and returns its result as a value. Each piece the wasm
+ * hands over is parsed as it comes, instead of the whole text once joined:
+ * making one string of a large output (a two-byte one as soon as a piece
+ * has a character above U+00FF) costs several milliseconds a megabyte on
+ * its own. This relies on how the pieces are cut (`write::result_pieces`):
+ * the first holds `{"traces":[…],"spans":[` and ends after a span; each
+ * later one starts with the `,` before a span (or, the last one, with the
+ * `]` after the last span) and ends after a span, except the last, which
+ * closes the whole object.
+ */
+function callValue(op, input, a) {
+  const w = loaded();
+  const len = putInput(w, input, a ?? '');
+  let result = null;
+  let spans = null;
+  const add = (list) => {
+    for (let i = 0; i < list.length; i++) spans.push(list[i]);
+  };
+  // A piece is parsed once the next one shows it was not the last.
+  const take = (piece, last) => {
+    if (result === null) {
+      result = JSON.parse(last ? piece : `${piece}]}`);
+      spans = result.spans;
+    } else if (!last) {
+      add(JSON.parse(`[${piece.slice(1)}]`));
+    } else {
+      const tail = JSON.parse(`{"spans":[${piece.charCodeAt(0) === 44 ? piece.slice(1) : piece}`);
+      add(tail.spans);
+      for (const key of Object.keys(tail)) if (key !== 'spans') result[key] = tail[key];
+    }
+  };
+  let held = null;
+  let failed = null;
+  runInput(op, len, a, undefined, undefined, (at, n) => {
+    if (failed !== null) return;
+    const buffer = w.memory.buffer;
+    const piece = n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n);
+    try {
+      if (held !== null) take(held, false);
+    } catch (e) {
+      // Kept for after the call: thrown here, the wasm would report only that
+      // the output was not handed over.
+      failed = e;
+    }
+    held = piece;
+  });
+  if (failed !== null) throw failed;
+  take(held, true);
+  return result;
+}
+
 /** Maps Dify trace tasks; returns `{traces, spans, warnings}`. */
 export function map(input, options) {
-  return JSON.parse(mapJson(input, options));
+  return callValue(OP_MAP, input, jsonArg(options, 'options'));
 }
 
 /** Maps every task it can; returns `{traces, spans, warnings, errors}`. */
 export function mapEach(input, options) {
-  return JSON.parse(mapEachJson(input, options));
+  return callValue(OP_EACH, input, jsonArg(options, 'options'));
 }
 
 /** `mapJson` from UTF-8 bytes to UTF-8 bytes. */

@@ -175,6 +175,68 @@ test('a long non-ASCII output is converted in pieces that join exactly', () => {
   assert.ok(JSON.parse(viaString).spans.every((s) => !s.output || !JSON.stringify(s.output).includes('\ufffd')));
 });
 
+/**
+ * Where `write::result_pieces` cuts the output text `text`: the UTF-8 byte
+ * offsets after which a piece ends, found from the spans' ends as the
+ * writer finds them (a piece ends after the first span that brings it to
+ * 48 KiB), and the offset of the end of the last span.
+ */
+function pieceEnds(text) {
+  const PIECE = 48 << 10;
+  const start = text.indexOf('"spans":[') + '"spans":['.length;
+  const spanEnds = [];
+  let depth = 0;
+  for (let i = start; i < text.length && depth >= 0; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '{' || c === '[') {
+      depth++;
+    } else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) spanEnds.push(Buffer.byteLength(text.slice(0, i + 1)));
+    }
+  }
+  const cuts = [];
+  for (const end of spanEnds) if (end - (cuts.at(-1) ?? 0) >= PIECE) cuts.push(end);
+  return { cuts, lastSpanEnd: spanEnds.at(-1) };
+}
+
+test('map and mapEach parse the output piece by piece: the same value as the whole text', () => {
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const bad = golden.find((x) => x.name === 'workflow_non_uuid_external_trace_id');
+  const seen = { single: false, lastIsSpan: false, lastAfterSpans: false };
+  // Node outputs from 200 bytes (many spans in a piece) to 60 KB (a piece
+  // for each span, so the last piece holds only what follows the spans),
+  // ASCII and not, as one task and in a batch with a failing task.
+  for (const size of [200, 5_000, 20_000, 60_000]) {
+    for (const filler of ['ascii ', 'путь 東京 🚀 ']) {
+      const task = JSON.parse(f.text);
+      const text = filler.repeat(Math.ceil(size / filler.length));
+      for (const [i, n] of task.node_executions.entries()) n.outputs = { text: `${i}:${text}` };
+      for (const [input, what] of [
+        [task, 'one task'],
+        [[task, JSON.parse(bad.text), task, task], 'a batch'],
+      ]) {
+        const whole = opik.mapEachJson(input, REFERENCE);
+        assert.deepEqual(opik.mapEach(input, REFERENCE), JSON.parse(whole), `${what}, ${size}`);
+        if (what === 'one task') {
+          assert.deepEqual(opik.map(input, REFERENCE), JSON.parse(opik.mapJson(input, REFERENCE)));
+        } else {
+          assert.throws(() => opik.map(input, REFERENCE), (e) => e.code === 'invalid_uuid');
+        }
+        const { cuts, lastSpanEnd } = pieceEnds(whole);
+        if (cuts.length === 0) seen.single = true;
+        else if (cuts.at(-1) === lastSpanEnd) seen.lastAfterSpans = true;
+        else seen.lastIsSpan = true;
+      }
+    }
+  }
+  // Each way the last piece can begin was met: whole text in one piece, a
+  // last piece that starts with a span, and one that starts after them.
+  assert.deepEqual(seen, { single: true, lastIsSpan: true, lastAfterSpans: true });
+});
+
 test('options: now defaults to the host clock; project and profile apply', () => {
   const f = golden.find((x) => x.name === 'tool');
   const windowed = (options) => opik.map(f.text, options).warnings.filter((w) => w.code === 'id_outside_window').length;
