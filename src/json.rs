@@ -616,7 +616,6 @@ pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
 }
 
 /// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
-#[inline(never)]
 pub(crate) fn string_text(s: &str) -> Cow<'_, str> {
     let inner = &s[1..s.len().saturating_sub(1).max(1)];
     if !inner.as_bytes().contains(&b'\\') {
@@ -746,6 +745,7 @@ mod tests {
         array.get_all(&["p"], &mut out);
         assert!(out[0].is_none());
     }
+
     #[test]
     fn set_overwrites_in_place_and_appends_new_keys() {
         let mut o = parse_obj(r#"{"x":1,"user_id":"u"}"#).unwrap();
