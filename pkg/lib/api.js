@@ -237,6 +237,19 @@ function putInput(w, input, optionsJson) {
 }
 
 /**
+ * Runs a mapping (`op` is OP_MAP or OP_EACH, `a` its options) and hands each
+ * piece of its output to `onPiece` as a string, as the wasm writes it.
+ */
+function mapPieces(op, input, a, onPiece) {
+  const w = loaded();
+  const len = putInput(w, input, a ?? '');
+  runInput(op, len, a, undefined, undefined, (at, n) => {
+    const buffer = w.memory.buffer;
+    onPiece(n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n));
+  });
+}
+
+/**
  * Runs an operation and returns its output as a string. A mapping's output
  * is handed over in pieces of about 48 KiB as the wasm writes it, so the
  * whole text is never in wasm memory: ASCII pieces as bytes (read as
@@ -247,17 +260,16 @@ function putInput(w, input, optionsJson) {
  * Other outputs (requests) are decoded whole from UTF-8.
  */
 function callText(op, input, a, b, c) {
-  const w = loaded();
-  // The options are `a` for the mapping operations; a result has no limit.
-  const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
   if (op === OP_MAP || op === OP_EACH) {
     let text = '';
-    runInput(op, len, a, b, c, (at, n) => {
-      const buffer = w.memory.buffer;
-      text += n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n);
+    mapPieces(op, input, a, (piece) => {
+      text += piece;
     });
     return text;
   }
+  const w = loaded();
+  // `a` is the options for OP_REQUESTS; a result (OP_BUILD) has no size limit.
+  const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
   const n = runInput(op, len, a, b, c);
   const text = decoder.decode(new Uint8Array(w.memory.buffer, w.outputPtr() >>> 0, n));
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
@@ -286,8 +298,6 @@ export function mapEachJson(input, options) {
  * closes the whole object.
  */
 function callValue(op, input, a) {
-  const w = loaded();
-  const len = putInput(w, input, a ?? '');
   let result = null;
   let spans = null;
   const add = (list) => {
@@ -308,10 +318,8 @@ function callValue(op, input, a) {
   };
   let held = null;
   let failed = null;
-  runInput(op, len, a, undefined, undefined, (at, n) => {
+  mapPieces(op, input, a, (piece) => {
     if (failed !== null) return;
-    const buffer = w.memory.buffer;
-    const piece = n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n);
     try {
       if (held !== null) take(held, false);
     } catch (e) {
