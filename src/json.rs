@@ -331,9 +331,9 @@ fn raw_f64(s: &str) -> Option<f64> {
     if raw_kind(s) != Kind::Number {
         return None;
     }
-    // The standard library's parser is correctly rounded (serde_json's
-    // default one may be off by a unit in the last place).
-    json_trim(s).parse::<f64>().ok().filter(|f| f.is_finite())
+    // Correctly rounded (serde_json's default parser may be off by a unit
+    // in the last place), without the standard library's tables.
+    crate::decimal::parse_f64(json_trim(s))
 }
 
 /// `s` without JSON whitespace at either end (the only kind JSON text can

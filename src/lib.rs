@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod decimal;
 pub mod error;
 pub mod fields;
 pub mod ids;

@@ -207,7 +207,7 @@ pub fn usage<'a>(
 fn price(v: &Json) -> Option<f64> {
     let f = match v.kind() {
         Kind::Number => v.as_f64()?,
-        Kind::String => v.as_str()?.trim().parse::<f64>().ok()?,
+        Kind::String => crate::decimal::parse_f64(v.as_str()?.trim())?,
         _ => return None,
     };
     (f.is_finite() && f >= 0.0).then_some(f)

@@ -72,7 +72,7 @@ pub fn pydantic_int(v: &Json) -> Option<PyInt> {
             let t = v.raw_text()?.trim();
             match v.kind() {
                 Kind::Bool => Some(PyInt::from(t == "true")),
-                Kind::Number => int_literal(t).or_else(|| float_int(t.parse().ok()?)),
+                Kind::Number => int_literal(t).or_else(|| float_int(crate::decimal::parse_f64(t)?)),
                 Kind::String => pydantic_str_int(&v.as_str()?),
                 _ => None,
             }
@@ -111,7 +111,7 @@ pub fn python_int(v: &Json) -> Option<PyInt> {
             _ => {
                 let t = v.raw_text()?.trim();
                 int_literal(t).or_else(|| {
-                    let f: f64 = t.parse().ok()?;
+                    let f: f64 = crate::decimal::parse_f64(t)?;
                     f.is_finite().then_some(f.trunc() as PyInt)
                 })
             }
