@@ -533,7 +533,11 @@ export function initSync(wasm: ArrayBuffer | ArrayBufferView | object): void;
 export function map(input: MapInput, options?: MapOptions | string | null): MapResult;
 /** Maps every task it can; failing tasks are listed under `errors`. Throws only when the input cannot be split into tasks. */
 export function mapEach(input: MapInput, options?: MapOptions | string | null): BatchResult;
-/** `map`, returning the result as JSON text. */
+/**
+ * `map`, returning the result as JSON text. When characters above U+00FF are
+ * rare in the input (at most one in 256 bytes), the text writes them as `\u`
+ * escapes, so that it stays one byte a character in JS engines.
+ */
 export function mapJson(input: MapInput, options?: MapOptions | string | null): string;
 /** `mapEach`, returning the result as JSON text. */
 export function mapEachJson(input: MapInput, options?: MapOptions | string | null): string;

@@ -150,7 +150,13 @@ fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
 /// Writes `s` as UTF-16 to the start of `dst` and returns the number of
 /// units written. `dst` must hold one unit a byte of `s` (UTF-16 never
 /// needs more); a shorter `dst` gets the characters that fit.
-pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
+///
+/// With `narrow`, every character above U+00FF is written as JSON `\u`
+/// escapes instead (lower-case hex, a surrogate pair for one above U+FFFF),
+/// so that every unit fits one byte: only for JSON text, whose characters
+/// outside ASCII are all inside strings. `dst` must then hold
+/// [`narrow_units`] units.
+pub fn encode_utf16(s: &str, dst: &mut [u16], narrow: bool) -> usize {
     let b = s.as_bytes();
     let tables = shuffles();
     // `i` reads UTF-8 bytes, `j` writes UTF-16 units.
@@ -159,10 +165,13 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
     // after it are there.
     let byte = |k: usize| u32::from(b.get(k).copied().unwrap_or(0));
     while i < b.len() {
+        // Narrow, a block with a character above U+00FF (a lead byte from
+        // 0xC4 up) is left to the loop below, which escapes it.
         if let Some((read, written)) = decode_block(
             tables,
             b.get(i..).unwrap_or_default(),
             dst.get_mut(j..).unwrap_or_default(),
+            if narrow { 0xc4 } else { 0xf0 },
         ) {
             i += read;
             j += written;
@@ -186,7 +195,12 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
                     | (byte(i + 3) & 0x3f);
                 (c, 4)
             };
-            if c < 0x1_0000 {
+            if narrow && c > 0xff {
+                let Some(d) = dst.get_mut(j..j + ESCAPE * (1 + usize::from(c > 0xffff))) else {
+                    return j;
+                };
+                j += escape(c, d);
+            } else if c < 0x1_0000 {
                 let Some(d) = dst.get_mut(j) else {
                     return j;
                 };
@@ -210,13 +224,55 @@ pub fn encode_utf16(s: &str, dst: &mut [u16]) -> usize {
     j
 }
 
+/// Units of one `\uXXXX` escape.
+const ESCAPE: usize = 6;
+
+/// Writes character `c` (above U+00FF) to `d` as `\u` escapes, one for
+/// each of its UTF-16 units; returns the units written (6 or 12).
+fn escape(c: u32, d: &mut [u16]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let pair;
+    let units: &[u32] = if c < 0x1_0000 {
+        pair = [c, 0];
+        &pair[..1]
+    } else {
+        let c = c - 0x1_0000;
+        pair = [0xd800 | (c >> 10), 0xdc00 | (c & 0x3ff)];
+        &pair
+    };
+    for (u, e) in units.iter().zip(d.chunks_exact_mut(ESCAPE)) {
+        e[0] = u16::from(b'\\');
+        e[1] = u16::from(b'u');
+        for (k, h) in e[2..].iter_mut().enumerate() {
+            *h = u16::from(HEX[(u >> (12 - 4 * k) & 0xf) as usize]);
+        }
+    }
+    units.len() * ESCAPE
+}
+
+/// The number of characters above U+00FF in `b` (valid UTF-8): their lead
+/// bytes are the bytes from 0xC4 up. Counted without a branch a byte.
+pub fn wide_chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&x| x >= 0xc4).count()
+}
+
+/// The units [`encode_utf16`] may write for `s` with `narrow`: one a byte,
+/// and for each character above U+00FF up to eight more (a 4-byte character
+/// becomes two escapes of six units).
+pub fn narrow_units(s: &str) -> usize {
+    s.len()
+        .saturating_add(wide_chars(s.as_bytes()).saturating_mul(8))
+}
+
 /// Decodes the blocks at the start of `b` (which starts on a character
 /// boundary) into `dst` without a branch a character; returns the bytes
 /// read, up to a character boundary, and the units written. `None` when the
 /// first block cannot be done so (or either slice is too short): the caller
-/// decodes one character at a time then. Portable code: ASCII blocks only.
+/// decodes one character at a time then. No block holds a lead byte from
+/// `stop` up (0xF0 for a 4-byte character; 0xC4 for any above U+00FF).
+/// Portable code: ASCII blocks only.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn decode_block(_: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+fn decode_block(_: &Shuffles, b: &[u8], dst: &mut [u16], _: u8) -> Option<(usize, usize)> {
     let n = widen_blocks(b, dst);
     (n > 0).then_some((n, n))
 }
@@ -273,14 +329,14 @@ fn shuffles() -> &'static Shuffles {
 }
 
 /// [`decode_block`] with WebAssembly SIMD, for every block of sixteen bytes
-/// without a 4-byte character: in scripts of two- and three-byte characters,
+/// without a lead byte from `stop` up: in scripts of two- and three-byte characters,
 /// a character at a time mispredicts a branch at every change of width.
 /// Each byte is decoded as if a character started there, from it and the
 /// two bytes after it; the values at the bytes that do start one (any but a
 /// continuation byte) are then packed in order with a shuffle from
 /// [`shuffles`]. ASCII runs are widened as they are.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, usize)> {
+fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Option<(usize, usize)> {
     use core::arch::wasm32::*;
     let low6 = u16x8_splat(0x3f);
     let decode = |a0: v128, a1: v128, a2: v128| {
@@ -324,7 +380,7 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16]) -> Option<(usize, 
             j += n;
             continue;
         }
-        if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(0xf0))) != 0 {
+        if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(stop))) != 0 {
             break;
         }
         // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
@@ -438,7 +494,7 @@ mod tests {
 
     fn decode(s: &str) -> Vec<u16> {
         let mut out = vec![0; s.len()];
-        let n = encode_utf16(s, &mut out);
+        let n = encode_utf16(s, &mut out, false);
         out.truncate(n);
         out
     }
@@ -477,7 +533,43 @@ mod tests {
         }
         // A short destination: whole characters only.
         let mut out = [0u16; 2];
-        assert_eq!(encode_utf16("a😀", &mut out), 1);
+        assert_eq!(encode_utf16("a😀", &mut out, false), 1);
+    }
+
+    #[test]
+    fn narrow_text_escapes_each_character_above_latin_1() {
+        let cases = [
+            ("", ""),
+            (
+                "plain ascii, longer than one block of sixteen",
+                "plain ascii, longer than one block of sixteen",
+            ),
+            ("café — Zürich", "café \\u2014 Zürich"),
+            (
+                "\u{ff}\u{100}\u{7ff}\u{800}\u{ffff}",
+                "\u{ff}\\u0100\\u07ff\\u0800\\uffff",
+            ),
+            ("a😀b", "a\\ud83d\\ude00b"),
+            ("\u{10ffff}東", "\\udbff\\udfff\\u6771"),
+        ];
+        for (s, want) in cases {
+            let mut out = vec![0; narrow_units(s)];
+            let n = encode_utf16(s, &mut out, true);
+            assert_eq!(String::from_utf16(&out[..n]).unwrap(), want, "{s:?}");
+            assert!(out[..n].iter().all(|&u| u <= 0xff), "{s:?}");
+        }
+        // Escapes that do not fit are not cut: whole characters only.
+        let mut out = [0u16; 7];
+        assert_eq!(encode_utf16("ab€", &mut out, true), 2);
+        let mut out = [0u16; 8];
+        assert_eq!(encode_utf16("ab€", &mut out, true), 8);
+        for (k, t) in ["", "ascii", "é—東😀", "0123456789abcdé—東😀xyz€ÿĀ"]
+            .iter()
+            .enumerate()
+        {
+            let want = t.chars().filter(|&c| u32::from(c) > 0xff).count();
+            assert_eq!(wide_chars(t.as_bytes()), want, "case {k}");
+        }
     }
 
     #[test]

@@ -370,8 +370,10 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 /// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
 /// is written, and is never whole in wasm memory: `sink(at, n)` for each,
 /// which must copy the piece out before it returns. `n > 0`: `n` ASCII bytes
-/// at `at`; `n < 0`: `-n` UTF-16 units at `at`. Returns the output's length
-/// in UTF-8 bytes.
+/// at `at`; `n < 0`: `-n` UTF-16 units at `at`. When few characters of the
+/// input are above U+00FF, the output writes each of them as a `\u` escape,
+/// so that every unit fits Latin-1 (see [`narrow_output`]). Returns the
+/// output's length in UTF-8 bytes, before any escape.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
@@ -426,6 +428,7 @@ pub fn run_input(
 /// bytes.
 fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usize, Error> {
     let (mut total, mut lost) = (0usize, false);
+    let narrow = narrow_output(input);
     let mut pass = |s: &str| {
         if lost {
             return;
@@ -434,7 +437,9 @@ fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usiz
         let (at, n) = if s.is_ascii() {
             (s.as_ptr() as usize, s.len() as f64)
         } else {
-            match OUTPUT16.with_borrow_mut(|w| utf16_write(s, w).map(|()| (w.as_ptr(), w.len()))) {
+            match OUTPUT16
+                .with_borrow_mut(|w| utf16_write(s, w, narrow).map(|()| (w.as_ptr(), w.len())))
+            {
                 Some((p, units)) => (p as usize, -(units as f64)),
                 None => {
                     lost = true;
@@ -476,17 +481,38 @@ pub fn release_output() {
     OUTPUT.set(String::new());
 }
 
-/// Writes `s` as UTF-16 into `out` (replacing what it held); `None` when
-/// `out` cannot grow enough.
-pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>) -> Option<()> {
+/// Writes `s` as UTF-16 into `out` (replacing what it held), with every
+/// character above U+00FF as a `\u` escape when `narrow` (JSON text only:
+/// see [`narrow_output`]); `None` when `out` cannot grow enough.
+pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<()> {
     out.clear();
-    // UTF-16 never needs more units than UTF-8 has bytes.
-    out.try_reserve_exact(s.len()).ok()?;
-    out.resize(s.len(), 0);
-    let n = utf16::encode_utf16(s, out);
+    // UTF-16 never needs more units than UTF-8 has bytes; escapes need more.
+    let n = if narrow {
+        utf16::narrow_units(s)
+    } else {
+        s.len()
+    };
+    out.try_reserve_exact(n).ok()?;
+    out.resize(n, 0);
+    let n = utf16::encode_utf16(s, out, narrow);
     out.truncate(n);
     Some(())
 }
+
+/// Whether a mapping of `input` writes its output narrow (see
+/// [`utf16_write`]): when at most one byte in [`NARROW_BELOW`] of the input
+/// starts a character above U+00FF. A JS engine makes a string one byte a
+/// character when all of its characters fit Latin-1, and two bytes a
+/// character, for all of it, as soon as one does not: a dash in 2 MB of
+/// English doubles the result's memory and the time to make it. A handful
+/// of escapes keeps it one byte; text in other scripts keeps its
+/// characters as they are.
+pub(crate) fn narrow_output(input: &str) -> bool {
+    utf16::wide_chars(input.as_bytes()) <= input.len() / NARROW_BELOW
+}
+
+/// See [`narrow_output`].
+pub(crate) const NARROW_BELOW: usize = 256;
 
 /// Copies `bytes` to the start of the input buffer (tests; the JS wrapper
 /// writes into wasm memory directly).

@@ -494,15 +494,16 @@ fn the_byte_buffer_path() {
 #[wasm_bindgen_test]
 fn the_utf16_piece_buffer_keeps_its_size() {
     let base = FIXTURES.iter().find(|f| f.0 == "workflow_basic").unwrap().1;
-    let input = base.replace("\"title\": \"", "\"title\": \"Wörk 工作流 ");
+    // Enough characters above U+00FF that the output keeps them (is not
+    // narrow), as a Chinese or Russian workflow would.
+    let wide = format!("Wörk {}", "工作流".repeat(30));
+    let input = base.replace("\"title\": \"", &format!("\"title\": \"{wide} "));
+    assert!(!binding::narrow_output(&input));
     binding::set_input(input.as_bytes());
     let mut sizes = Vec::new();
     for _ in 0..3 {
         binding::run_input(0, input.len(), opts(REFERENCE), None, None, Some(sink())).unwrap();
-        assert!(
-            sunk().0.contains("Wörk 工作流"),
-            "non-ASCII pieces were passed"
-        );
+        assert!(sunk().0.contains(&wide), "non-ASCII pieces were passed");
         sizes.push(binding::output16_capacity());
     }
     assert!(sizes[0] >= write::PIECE, "{sizes:?}");
@@ -564,10 +565,44 @@ fn utf16_conversion_matches_std() {
     ];
     for s in cases {
         let mut out = Vec::new();
-        assert_eq!(binding::utf16_write(s, &mut out), Some(()), "{s:?}");
+        assert_eq!(binding::utf16_write(s, &mut out, false), Some(()), "{s:?}");
         assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
+        assert_eq!(binding::utf16_write(s, &mut out, true), Some(()), "{s:?}");
+        assert_eq!(out, narrow_units(s), "narrow {s:?}");
     }
     // Longer mixed text, from many starts: the random test below.
+}
+
+#[wasm_bindgen_test]
+fn output_is_narrow_while_characters_above_latin_1_are_rare() {
+    // One character above U+00FF (3 bytes) per 256 bytes of input is the
+    // most that still escapes; one more, and the characters stay as they are.
+    let at = |wide: usize, len: usize| {
+        let text = "\u{2014}".repeat(wide);
+        format!("{text}{}", "é".repeat((len - text.len()) / 2))
+    };
+    assert!(binding::narrow_output(&at(4, 1024)));
+    assert!(!binding::narrow_output(&at(5, 1024)));
+    assert!(binding::narrow_output(&at(0, 0)));
+    // Latin-1 characters do not count: V8 keeps them one byte a character.
+    assert!(binding::narrow_output(&"é".repeat(500)));
+    assert!(!binding::narrow_output(&"東京".repeat(500)));
+}
+
+/// The narrow UTF-16 of `s`, written plainly: a character above U+00FF as
+/// `\u` escapes of its UTF-16 units, the others as they are.
+fn narrow_units(s: &str) -> Vec<u16> {
+    let mut text = String::new();
+    for c in s.chars() {
+        if u32::from(c) <= 0xff {
+            text.push(c);
+        } else {
+            for u in c.encode_utf16(&mut [0; 2]) {
+                text.push_str(&format!("\\u{:04x}", u));
+            }
+        }
+    }
+    text.encode_utf16().collect()
 }
 
 /// Text of random characters of every width, in runs and alone: what the
@@ -607,7 +642,9 @@ fn utf16_conversions_of_random_mixed_text_match_std() {
             .unwrap_or(0);
         let s = &text[start..];
         let mut out = Vec::new();
-        binding::utf16_write(s, &mut out);
+        binding::utf16_write(s, &mut out, true);
+        assert_eq!(out, narrow_units(s), "narrow, seed {seed}");
+        binding::utf16_write(s, &mut out, false);
         let units: Vec<u16> = s.encode_utf16().collect();
         assert_eq!(out, units, "to UTF-16, seed {seed}");
         let mut bytes = vec![0; units.len() * utf16::MAX_BYTES_PER_UNIT];

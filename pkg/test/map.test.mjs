@@ -175,6 +175,32 @@ test('a long non-ASCII output is converted in pieces that join exactly', () => {
   assert.ok(JSON.parse(viaString).spans.every((s) => !s.output || !JSON.stringify(s.output).includes('\ufffd')));
 });
 
+test('rare characters above U+00FF leave the output as \\u escapes: one byte a character, the same value', () => {
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const task = JSON.parse(f.text);
+  const exotic = 'Zürich — 東京 🚀 café';
+  const make = (text) => {
+    const t = structuredClone(task);
+    t.node_executions[0].outputs = { text };
+    return JSON.stringify(t);
+  };
+  const viaBytes = (text) => new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
+  // Four characters above U+00FF in about 200 KB (more than 48 KiB: several
+  // pieces): narrow. Latin-1 characters stay as they are.
+  const rare = make(`${'plain English prose, '.repeat(5000)}${exotic}${' and more'.repeat(5000)}`);
+  const narrow = opik.mapJson(rare, REFERENCE);
+  const plain = viaBytes(rare);
+  assert.ok(plain.includes(exotic), 'UTF-8 output keeps the characters');
+  assert.ok(!/[^\x00-\xff]/.test(narrow), 'nothing above U+00FF in the text');
+  assert.ok(narrow.includes('Zürich \\u2014 \\u6771\\u4eac \\ud83d\\ude80 café'), 'escaped in place');
+  assert.deepEqual(JSON.parse(narrow), JSON.parse(plain));
+  assert.deepEqual(opik.map(rare, REFERENCE), JSON.parse(plain));
+  assert.deepEqual(opik.mapEach(rare, REFERENCE), JSON.parse(opik.mapEachJson(rare, REFERENCE)));
+  // Dense: one such character every 30 bytes or so. The text keeps them.
+  const dense = make(`${exotic} `.repeat(5000));
+  assert.equal(opik.mapJson(dense, REFERENCE), viaBytes(dense));
+});
+
 /**
  * Where `write::result_pieces` cuts the output text `text`: the UTF-8 byte
  * offsets after which a piece ends, found from the spans' ends as the
