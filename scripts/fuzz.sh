@@ -4,8 +4,8 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Defaults: 20 s for each of the three targets (map_bytes, envelope,
-# options_requests); `make test-fuzz` runs that. For a long run, e.g.
+# Defaults: 20 s for each of the four targets (map_bytes, envelope,
+# options_requests, decimal); `make test-fuzz` runs that. For a long run, e.g.
 # `scripts/fuzz.sh 3600 envelope`. Options: FUZZ_JOBS=N runs N workers per
 # target; FUZZ_TOOLCHAIN=nightly uses `cargo +nightly` instead of the default.
 #
@@ -40,7 +40,7 @@ fi
 # Build flags shared by build, run and repro (the same flags reuse one build).
 BUILD=(--release --debug-assertions --sanitizer address)
 
-ALL_TARGETS=(map_bytes envelope options_requests)
+ALL_TARGETS=(map_bytes envelope options_requests decimal)
 
 seed() {
   # Seeds: map_bytes takes 8 option bytes and then the text; the others
