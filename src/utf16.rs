@@ -252,8 +252,24 @@ fn escape(c: u32, d: &mut [u16]) -> usize {
 
 /// The number of characters above U+00FF in `b` (valid UTF-8): their lead
 /// bytes are the bytes from 0xC4 up. Counted without a branch a byte.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub fn wide_chars(b: &[u8]) -> usize {
     b.iter().filter(|&&x| x >= 0xc4).count()
+}
+
+/// [`wide_chars`] with WebAssembly SIMD: sixteen bytes compared at once, and
+/// the lanes that match counted from their bit mask (what LLVM makes of the
+/// plain loop widens every lane to 32 bits, several times slower).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn wide_chars(b: &[u8]) -> usize {
+    use core::arch::wasm32::*;
+    let blocks = b.chunks_exact(BLOCK);
+    let tail = blocks.remainder().iter().filter(|&&x| x >= 0xc4).count();
+    blocks.fold(tail, |n, s| {
+        // SAFETY: `s` is sixteen readable bytes; wasm loads need no alignment.
+        let v = unsafe { v128_load(s.as_ptr().cast::<v128>()) };
+        n + u8x16_bitmask(u8x16_ge(v, u8x16_splat(0xc4))).count_ones() as usize
+    })
 }
 
 /// The units [`encode_utf16`] may write for `s` with `narrow`: one a byte,

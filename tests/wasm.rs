@@ -644,6 +644,8 @@ fn utf16_conversions_of_random_mixed_text_match_std() {
         let mut out = Vec::new();
         binding::utf16_write(s, &mut out, true);
         assert_eq!(out, narrow_units(s), "narrow, seed {seed}");
+        let wide = s.chars().filter(|&c| u32::from(c) > 0xff).count();
+        assert_eq!(utf16::wide_chars(s.as_bytes()), wide, "seed {seed}");
         binding::utf16_write(s, &mut out, false);
         let units: Vec<u16> = s.encode_utf16().collect();
         assert_eq!(out, units, "to UTF-16, seed {seed}");
