@@ -69,11 +69,49 @@ fn exponent(b: &[u8]) -> Option<i64> {
 /// The value of the digits `int` `.` `frac` times ten to `exp`, rounded;
 /// `None` when it is too large.
 fn value(int: &[u8], frac: &[u8], exp: i64) -> Option<f64> {
-    // The significant digits D (no leading zeros, at most MAX_DIGITS) and
-    // the power of ten e, so that the value is D * 10^e (plus less than one
-    // unit of D's last digit when `sticky`).
-    let mut digits: Vec<u8> = Vec::new();
-    let mut e = exp.saturating_sub(frac.len() as i64);
+    // The value is D * 10^e, D the digits without leading zeros (n of
+    // them; the first 19 in `w`).
+    let (mut n, mut w) = (0usize, 0u64);
+    for &d in int.iter().chain(frac) {
+        if n == 0 && d == b'0' {
+            continue;
+        }
+        if n < 19 {
+            w = w * 10 + u64::from(d - b'0');
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Some(0.0);
+    }
+    let e = exp.saturating_sub(frac.len() as i64);
+    // Below half the smallest subnormal (about 2.5e-324) is zero, from
+    // 1e309 up is infinite.
+    let lead = e.saturating_add(n as i64);
+    if lead < -324 {
+        return Some(0.0);
+    }
+    if lead > 310 {
+        return None;
+    }
+    // The plain fast path: up to 2^53 and a power of ten up to 1e22 are
+    // both exact, so one multiplication or division rounds once.
+    if n <= 15 && (-22..=22).contains(&e) {
+        let p = (0..e.unsigned_abs()).fold(1.0f64, |p, _| p * 10.0);
+        let x = if e < 0 { w as f64 / p } else { w as f64 * p };
+        return x.is_finite().then_some(x);
+    }
+    exact(int, frac, e, n)
+}
+
+/// The digits `int` `.` `frac` (`count` of them significant) times ten to
+/// `e`, rounded, by big-integer arithmetic (kept out of line: most numbers
+/// never need it, and it is most of the code).
+#[cold]
+#[inline(never)]
+fn exact(int: &[u8], frac: &[u8], mut e: i64, count: usize) -> Option<f64> {
+    // The significant digits, at most MAX_DIGITS of them.
+    let mut digits: Vec<u8> = Vec::with_capacity(count.min(MAX_DIGITS));
     let mut sticky = false;
     for &d in int.iter().chain(frac) {
         if digits.is_empty() && d == b'0' {
@@ -86,26 +124,6 @@ fn value(int: &[u8], frac: &[u8], exp: i64) -> Option<f64> {
             sticky |= d != b'0';
             e = e.saturating_add(1);
         }
-    }
-    if digits.is_empty() {
-        return Some(0.0);
-    }
-    // Below half the smallest subnormal (about 2.5e-324) is zero, from
-    // 1e309 up is infinite.
-    let lead = e.saturating_add(digits.len() as i64);
-    if lead < -324 {
-        return Some(0.0);
-    }
-    if lead > 310 {
-        return None;
-    }
-    // The plain fast path: up to 2^53 and a power of ten up to 1e22 are
-    // both exact, so one multiplication or division rounds once.
-    if digits.len() <= 15 && (-22..=22).contains(&e) {
-        let w = digits.iter().fold(0u64, |w, &d| w * 10 + u64::from(d)) as f64;
-        let p = (0..e.unsigned_abs()).fold(1.0f64, |p, _| p * 10.0);
-        let x = if e < 0 { w / p } else { w * p };
-        return x.is_finite().then_some(x);
     }
     let mut n = Big::from_digits(&digits);
     // The value is n * 2^-shift, less than one unit of n below it when
