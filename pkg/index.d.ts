@@ -535,7 +535,7 @@ export function map(input: MapInput, options?: MapOptions | string | null): MapR
 export function mapEach(input: MapInput, options?: MapOptions | string | null): BatchResult;
 /**
  * `map`, returning the result as JSON text. When characters above U+00FF are
- * rare in the input (at most one in 256 bytes), the text writes them as `\u`
+ * rare in the input (at most one in 128 bytes), the text writes them as `\u`
  * escapes, so that it stays one byte a character in JS engines.
  */
 export function mapJson(input: MapInput, options?: MapOptions | string | null): string;

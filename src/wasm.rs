@@ -506,13 +506,16 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<(
 /// character, for all of it, as soon as one does not: a dash in 2 MB of
 /// English doubles the result's memory and the time to make it. A handful
 /// of escapes keeps it one byte; text in other scripts keeps its
-/// characters as they are.
+/// characters as they are. Measured on wf-500 with curly quotes added, in
+/// one process: at one such character in 150 bytes, narrow text made
+/// `mapJson` 5 % and `map` 3 % faster; at one in 70, 2 % and 9 % slower
+/// (the escapes are written one character at a time, and parse slower).
 pub(crate) fn narrow_output(input: &str) -> bool {
     utf16::wide_chars(input.as_bytes()) <= input.len() / NARROW_BELOW
 }
 
 /// See [`narrow_output`].
-pub(crate) const NARROW_BELOW: usize = 256;
+pub(crate) const NARROW_BELOW: usize = 128;
 
 /// Copies `bytes` to the start of the input buffer (tests; the JS wrapper
 /// writes into wasm memory directly).

@@ -575,14 +575,14 @@ fn utf16_conversion_matches_std() {
 
 #[wasm_bindgen_test]
 fn output_is_narrow_while_characters_above_latin_1_are_rare() {
-    // One character above U+00FF (3 bytes) per 256 bytes of input is the
+    // One character above U+00FF (3 bytes) per 128 bytes of input is the
     // most that still escapes; one more, and the characters stay as they are.
     let at = |wide: usize, len: usize| {
         let text = "\u{2014}".repeat(wide);
         format!("{text}{}", "é".repeat((len - text.len()) / 2))
     };
-    assert!(binding::narrow_output(&at(4, 1024)));
-    assert!(!binding::narrow_output(&at(5, 1024)));
+    assert!(binding::narrow_output(&at(8, 1024)));
+    assert!(!binding::narrow_output(&at(9, 1024)));
     assert!(binding::narrow_output(&at(0, 0)));
     // Latin-1 characters do not count: V8 keeps them one byte a character.
     assert!(binding::narrow_output(&"é".repeat(500)));
