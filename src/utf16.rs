@@ -228,8 +228,8 @@ pub fn encode_utf16(s: &str, dst: &mut [u16], narrow: bool) -> usize {
 const ESCAPE: usize = 6;
 
 /// Writes character `c` (above U+00FF) to `d` as `\u` escapes, one for
-/// each of its UTF-16 units; returns the units written (6 or 12).
-fn escape(c: u32, d: &mut [u16]) -> usize {
+/// each of its UTF-16 units; returns the units (or bytes) written (6 or 12).
+fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let pair;
     let units: &[u32] = if c < 0x1_0000 {
@@ -241,10 +241,10 @@ fn escape(c: u32, d: &mut [u16]) -> usize {
         &pair
     };
     for (u, e) in units.iter().zip(d.chunks_exact_mut(ESCAPE)) {
-        e[0] = u16::from(b'\\');
-        e[1] = u16::from(b'u');
+        e[0] = T::from(b'\\');
+        e[1] = T::from(b'u');
         for (k, h) in e[2..].iter_mut().enumerate() {
-            *h = u16::from(HEX[(u >> (12 - 4 * k) & 0xf) as usize]);
+            *h = T::from(HEX[(u >> (12 - 4 * k) & 0xf) as usize]);
         }
     }
     units.len() * ESCAPE
@@ -270,6 +270,71 @@ pub fn wide_chars(b: &[u8]) -> usize {
         let v = unsafe { v128_load(s.as_ptr().cast::<v128>()) };
         n + u8x16_bitmask(u8x16_ge(v, u8x16_splat(0xc4))).count_ones() as usize
     })
+}
+
+/// Writes `s` (JSON text) as Latin-1 bytes to the start of `dst`, each
+/// character above U+00FF as `\u` escapes (as [`encode_utf16`] does when
+/// narrow), and returns the number of bytes written: half the memory of
+/// UTF-16, and a host makes a one-byte string of it with a plain copy. `dst`
+/// must hold [`narrow_units`] bytes; a shorter `dst` gets whole characters.
+pub fn encode_latin1(s: &str, dst: &mut [u8]) -> usize {
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, 0);
+    while i < b.len() {
+        // The ASCII run up to the next byte from 0x80, eight bytes a step.
+        let rest = b.get(i..).unwrap_or_default();
+        let mut run = 0;
+        for w in rest.chunks_exact(8) {
+            let x = u64::from_le_bytes(w.try_into().unwrap_or([0x80; 8]));
+            let high = x & 0x8080_8080_8080_8080;
+            if high != 0 {
+                run += high.trailing_zeros() as usize / 8;
+                break;
+            }
+            run += 8;
+        }
+        if run == rest.len() / 8 * 8 {
+            run += rest
+                .get(run..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|x| x.is_ascii())
+                .count();
+        }
+        let Some(d) = dst.get_mut(j..j + run) else {
+            return j;
+        };
+        d.copy_from_slice(rest.get(..run).unwrap_or_default());
+        i += run;
+        j += run;
+        // One character outside ASCII (`s` is valid UTF-8).
+        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        let c = u32::from(c);
+        if c <= 0xff {
+            let Some(d) = dst.get_mut(j) else {
+                return j;
+            };
+            *d = c as u8;
+            j += 1;
+        } else {
+            let Some(d) = dst.get_mut(j..j + ESCAPE * (1 + usize::from(c > 0xffff))) else {
+                return j;
+            };
+            j += escape(c, d);
+        }
+        i += if c < 0x80 {
+            1
+        } else if c < 0x800 {
+            2
+        } else if c < 0x1_0000 {
+            3
+        } else {
+            4
+        };
+    }
+    j
 }
 
 /// The units [`encode_utf16`] may write for `s` with `narrow`: one a byte,
@@ -574,6 +639,28 @@ mod tests {
             assert_eq!(String::from_utf16(&out[..n]).unwrap(), want, "{s:?}");
             assert!(out[..n].iter().all(|&u| u <= 0xff), "{s:?}");
         }
+        for (s, want) in cases {
+            let mut out = vec![0u8; narrow_units(s)];
+            let n = encode_latin1(s, &mut out);
+            let text: String = out[..n].iter().map(|&b| char::from(b)).collect();
+            assert_eq!(text, want, "Latin-1 {s:?}");
+        }
+        // Runs of every length around the eight-byte steps, each character
+        // width after them.
+        for pad in 0..20 {
+            for c in ["é", "ÿ", "Ā", "—", "😀", "\u{80}"] {
+                let s = format!("{}{c}{}", "a".repeat(pad), "b".repeat(pad % 9));
+                let mut units = vec![0u16; narrow_units(&s)];
+                let n = encode_utf16(&s, &mut units, true);
+                let mut bytes = vec![0u8; narrow_units(&s)];
+                let m = encode_latin1(&s, &mut bytes);
+                let widened: Vec<u16> = bytes[..m].iter().map(|&b| u16::from(b)).collect();
+                assert_eq!(widened, units[..n], "{s:?}");
+            }
+        }
+        let mut out = [0u8; 7];
+        assert_eq!(encode_latin1("ab€", &mut out), 2);
+        assert_eq!(encode_latin1("abé", &mut out[..2]), 2);
         // Escapes that do not fit are not cut: whole characters only.
         let mut out = [0u16; 7];
         assert_eq!(encode_utf16("ab€", &mut out, true), 2);

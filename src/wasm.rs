@@ -121,9 +121,14 @@ enum Op {
     Requests,
 }
 
+/// Set in `runInput`'s `op` by a host that makes strings from Latin-1
+/// bytes with a plain copy (Node's `Buffer#latin1Slice`): narrow output
+/// pieces then come as Latin-1 bytes instead of UTF-16 units.
+const OP_LATIN1: u32 = 0x100;
+
 impl Op {
     fn from_u32(n: u32) -> Result<Op, Error> {
-        match n {
+        match n & !OP_LATIN1 {
             0 => Ok(Op::Map),
             1 => Ok(Op::Each),
             2 => Ok(Op::Build),
@@ -369,10 +374,13 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 ///
 /// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
 /// is written, and is never whole in wasm memory: `sink(at, n)` for each,
-/// which must copy the piece out before it returns. `n > 0`: `n` ASCII bytes
+/// which must copy the piece out before it returns. `n > 0`: `n` ASCII (or
+/// Latin-1, see below) bytes
 /// at `at`; `n < 0`: `-n` UTF-16 units at `at`. When few characters of the
 /// input are above U+00FF, the output writes each of them as a `\u` escape,
-/// so that every unit fits Latin-1 (see [`narrow_output`]). Returns the
+/// so that every unit fits Latin-1 (see [`narrow_output`]); with
+/// `OP_LATIN1` (0x100) set in `op`, such pieces come as `n > 0` Latin-1
+/// bytes instead of UTF-16 units. Returns the
 /// output's length in UTF-8 bytes, before any escape.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.
@@ -398,11 +406,12 @@ pub fn run_input(
             })
             .and_then(utf8)
             .and_then(|text| {
+                let op_bits = op;
                 let op = Op::from_u32(op)?;
                 let (a, b, c) = (a.as_deref(), b.as_deref(), c.as_deref());
                 match (&sink, op) {
                     (Some(sink), Op::Map | Op::Each) => {
-                        run_to(sink, op, text, a).map(|n| (n, None))
+                        run_to(sink, op, op_bits & OP_LATIN1 != 0, text, a).map(|n| (n, None))
                     }
                     _ => run(op, text, a, b, c).map(|s| (s.len(), Some(s))),
                 }
@@ -426,7 +435,13 @@ pub fn run_input(
 /// A mapping (`Map` or `Each`), its output handed to `sink` piece by piece
 /// as it is serialised (see [`run_input`]). Returns the output's length in
 /// bytes.
-fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usize, Error> {
+fn run_to(
+    sink: &PieceSink,
+    op: Op,
+    latin1: bool,
+    input: &str,
+    a: Option<&str>,
+) -> Result<usize, Error> {
     let (mut total, mut lost) = (0usize, false);
     let narrow = narrow_output(input);
     let mut pass = |s: &str| {
@@ -436,6 +451,14 @@ fn run_to(sink: &PieceSink, op: Op, input: &str, a: Option<&str>) -> Result<usiz
         total += s.len();
         let (at, n) = if s.is_ascii() {
             (s.as_ptr() as usize, s.len() as f64)
+        } else if narrow && latin1 {
+            match OUTPUT16.with_borrow_mut(|w| latin1_write(s, w)) {
+                Some((p, bytes)) => (p as usize, bytes as f64),
+                None => {
+                    lost = true;
+                    return;
+                }
+            }
         } else {
             match OUTPUT16
                 .with_borrow_mut(|w| utf16_write(s, w, narrow).map(|()| (w.as_ptr(), w.len())))
@@ -497,6 +520,21 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<(
     let n = utf16::encode_utf16(s, out, narrow);
     out.truncate(n);
     Some(())
+}
+
+/// Writes `s` as narrow Latin-1 bytes (see [`utf16::encode_latin1`]) into
+/// the memory of `out` (replacing what it held); their address and number,
+/// or `None` when `out` cannot grow enough.
+pub(crate) fn latin1_write(s: &str, out: &mut Vec<u16>) -> Option<(*const u8, usize)> {
+    out.clear();
+    let need = utf16::narrow_units(s).div_ceil(2);
+    out.try_reserve_exact(need).ok()?;
+    out.resize(need, 0);
+    // SAFETY: the units are plain memory; viewing them as twice as many
+    // bytes (alignment 1) stays inside the vector's initialised length.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), need * 2) };
+    let n = utf16::encode_latin1(s, bytes);
+    Some((bytes.as_ptr(), n))
 }
 
 /// Whether a mapping of `input` writes its output narrow (see

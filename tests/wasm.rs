@@ -644,6 +644,11 @@ fn utf16_conversions_of_random_mixed_text_match_std() {
         let mut out = Vec::new();
         binding::utf16_write(s, &mut out, true);
         assert_eq!(out, narrow_units(s), "narrow, seed {seed}");
+        let (at, n) = binding::latin1_write(s, &mut out).unwrap();
+        // SAFETY: `latin1_write` wrote `n` bytes at `at`, inside `out`.
+        let latin1 = unsafe { std::slice::from_raw_parts(at, n) };
+        let widened: Vec<u16> = latin1.iter().map(|&b| u16::from(b)).collect();
+        assert_eq!(widened, narrow_units(s), "Latin-1, seed {seed}");
         let wide = s.chars().filter(|&c| u32::from(c) > 0xff).count();
         assert_eq!(utf16::wide_chars(s.as_bytes()), wide, "seed {seed}");
         binding::utf16_write(s, &mut out, false);

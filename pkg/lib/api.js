@@ -23,6 +23,13 @@ const OP_MAP = 0;
 const OP_EACH = 1;
 const OP_BUILD = 2;
 const OP_REQUESTS = 3;
+/**
+ * Set in a mapping's op where `Buffer#latin1Slice` makes strings: output
+ * pieces that are narrow (src/wasm.rs `narrow_output`) then come as Latin-1
+ * bytes, half the copy of UTF-16. Elsewhere they stay UTF-16, which
+ * `TextDecoder` reads exactly (its "latin1" is windows-1252).
+ */
+const OP_LATIN1 = 0x100;
 
 /** Outputs above this size are freed in wasm right after decoding. */
 const RELEASE_OUTPUT_BYTES = 1 << 20;
@@ -52,7 +59,7 @@ const WIDE_RATIO = 1.05;
 /** Inputs shorter than this take `encodeInto` (fewer calls for small ones). */
 const STAGE_ABOVE = 1 << 12;
 
-/** A string from ASCII bytes at [ptr, ptr + n) of memory. */
+/** A string from ASCII bytes (in Node also Latin-1) at [ptr, ptr + n) of memory. */
 function asciiString(buffer, ptr, n) {
   if (nodeSlices) return NodeBuffer.from(buffer, ptr, n).latin1Slice(0, n);
   return decoder.decode(new Uint8Array(buffer, ptr, n));
@@ -243,7 +250,7 @@ function putInput(w, input, optionsJson) {
 function mapPieces(op, input, a, onPiece) {
   const w = loaded();
   const len = putInput(w, input, a ?? '');
-  runInput(op, len, a, undefined, undefined, (at, n) => {
+  runInput(nodeSlices ? op | OP_LATIN1 : op, len, a, undefined, undefined, (at, n) => {
     const buffer = w.memory.buffer;
     onPiece(n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n));
   });
