@@ -126,9 +126,24 @@ enum Op {
 /// pieces then come as Latin-1 bytes instead of UTF-16 units.
 const OP_LATIN1: u32 = 0x100;
 
+/// Set in `runInput`'s `op` by a host that gathers a mapping's pieces into
+/// one buffer: every piece of a call then has one kind, bytes when the
+/// output is narrow (with [`OP_LATIN1`]) and UTF-16 units otherwise (ASCII
+/// pieces widened too).
+const OP_UNIFORM: u32 = 0x200;
+
+/// The pieces' form that the host asked for in `runInput`'s `op`.
+#[derive(Clone, Copy)]
+struct PieceForm {
+    /// Narrow pieces as Latin-1 bytes ([`OP_LATIN1`]).
+    latin1: bool,
+    /// One kind of piece a call ([`OP_UNIFORM`]).
+    uniform: bool,
+}
+
 impl Op {
     fn from_u32(n: u32) -> Result<Op, Error> {
-        match n & !OP_LATIN1 {
+        match n & !(OP_LATIN1 | OP_UNIFORM) {
             0 => Ok(Op::Map),
             1 => Ok(Op::Each),
             2 => Ok(Op::Build),
@@ -380,7 +395,8 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 /// input are above U+00FF, the output writes each of them as a `\u` escape,
 /// so that every unit fits Latin-1 (see [`narrow_output`]); with
 /// `OP_LATIN1` (0x100) set in `op`, such pieces come as `n > 0` Latin-1
-/// bytes instead of UTF-16 units. Returns the
+/// bytes instead of UTF-16 units. With `OP_UNIFORM` (0x200) too, every
+/// piece of a call has the same kind: bytes when narrow, else UTF-16 units. Returns the
 /// output's length in UTF-8 bytes, before any escape.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.
@@ -411,7 +427,11 @@ pub fn run_input(
                 let (a, b, c) = (a.as_deref(), b.as_deref(), c.as_deref());
                 match (&sink, op) {
                     (Some(sink), Op::Map | Op::Each) => {
-                        run_to(sink, op, op_bits & OP_LATIN1 != 0, text, a).map(|n| (n, None))
+                        let form = PieceForm {
+                            latin1: op_bits & OP_LATIN1 != 0,
+                            uniform: op_bits & OP_UNIFORM != 0,
+                        };
+                        run_to(sink, op, form, text, a).map(|n| (n, None))
                     }
                     _ => run(op, text, a, b, c).map(|s| (s.len(), Some(s))),
                 }
@@ -438,7 +458,7 @@ pub fn run_input(
 fn run_to(
     sink: &PieceSink,
     op: Op,
-    latin1: bool,
+    form: PieceForm,
     input: &str,
     a: Option<&str>,
 ) -> Result<usize, Error> {
@@ -449,9 +469,9 @@ fn run_to(
             return;
         }
         total += s.len();
-        let (at, n) = if s.is_ascii() {
+        let (at, n) = if s.is_ascii() && (narrow || !form.uniform) {
             (s.as_ptr() as usize, s.len() as f64)
-        } else if narrow && latin1 {
+        } else if narrow && form.latin1 {
             match OUTPUT16.with_borrow_mut(|w| latin1_write(s, w)) {
                 Some((p, bytes)) => (p as usize, bytes as f64),
                 None => {

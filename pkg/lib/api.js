@@ -30,6 +30,8 @@ const OP_REQUESTS = 3;
  * `TextDecoder` reads exactly (its "latin1" is windows-1252).
  */
 const OP_LATIN1 = 0x100;
+/** With OP_LATIN1: every piece of a call has one kind (bytes, or UTF-16 units). */
+const OP_UNIFORM = 0x200;
 
 /** Outputs above this size are freed in wasm right after decoding. */
 const RELEASE_OUTPUT_BYTES = 1 << 20;
@@ -249,7 +251,11 @@ function putInput(w, input, optionsJson) {
  */
 function mapPieces(op, input, a, onPiece) {
   const w = loaded();
-  const len = putInput(w, input, a ?? '');
+  runPieces(w, putInput(w, input, a ?? ''), op, a, onPiece);
+}
+
+/** `mapPieces` on an input already put into wasm (`len` bytes). */
+function runPieces(w, len, op, a, onPiece) {
   runInput(nodeSlices ? op | OP_LATIN1 : op, len, a, undefined, undefined, (at, n) => {
     const buffer = w.memory.buffer;
     onPiece(n > 0 ? asciiString(buffer, at >>> 0, n) : utf16String(buffer, at >>> 0, -n));
@@ -267,20 +273,68 @@ function mapPieces(op, input, a, onPiece) {
  * Other outputs (requests) are decoded whole from UTF-8.
  */
 function callText(op, input, a, b, c) {
+  const w = loaded();
   if (op === OP_MAP || op === OP_EACH) {
+    const len = putInput(w, input, a ?? '');
+    if (nodeSlices && len <= GATHER_MAX_BYTES) return gatherText(w, len, op, a);
     let text = '';
-    mapPieces(op, input, a, (piece) => {
+    runPieces(w, len, op, a, (piece) => {
       text += piece;
     });
     return text;
   }
-  const w = loaded();
   // `a` is the options for OP_REQUESTS; a result (OP_BUILD) has no size limit.
   const len = putInput(w, input, op === OP_BUILD ? null : (a ?? ''));
   const n = runInput(op, len, a, b, c);
   const text = decoder.decode(new Uint8Array(w.memory.buffer, w.outputPtr() >>> 0, n));
   if (n > RELEASE_OUTPUT_BYTES) w.releaseOutput();
   return text;
+}
+
+/** The Buffer that `gatherText` copies pieces into, kept between calls up to this size. */
+let gathered = null;
+const KEEP_GATHERED_BYTES = 8 << 20;
+
+/**
+ * Inputs up to this size have their output gathered (`gatherText`); larger
+ * ones are joined as a rope of pieces. Node makes a string of more than
+ * about 1 MB from a Buffer as an external string, which V8 frees by
+ * external-memory pressure: up to some 64 MB of them can wait for a
+ * collection, where a 128 MB worker mapping 18 MB traces has no room.
+ */
+const GATHER_MAX_BYTES = 16 << 20;
+
+/**
+ * `callText` for a mapping in Node (input put, `len` bytes): the pieces
+ * are copied, as they come, into one Buffer, and one string is made of it
+ * at the end, one byte a character when the output is narrow (all pieces
+ * are then Latin-1 bytes) and UTF-16 otherwise (all pieces are then UTF-16:
+ * `OP_UNIFORM`). A rope of 48 KiB strings costs as much again to flatten
+ * when it is first read; the string made of a Buffer is flat (and from
+ * about 1 MB on, external: outside the JS heap), several times faster.
+ */
+function gatherText(w, len, op, a) {
+  // The output is about the input's size (a little more for ids, times and
+  // tags), one byte a character when narrow and two otherwise.
+  const guess = len + (len >> 3) + 4096;
+  let buf = gathered !== null && gathered.length >= guess ? gathered : null;
+  let n = 0;
+  let units = false;
+  runInput(op | OP_LATIN1 | OP_UNIFORM, len, a, undefined, undefined, (at, k) => {
+    const bytes = k > 0 ? k : -2 * k;
+    units = k < 0;
+    if (buf === null || n + bytes > buf.length) {
+      const size = Math.max(units ? 2 * guess : guess, n + bytes, buf === null ? 0 : buf.length + (buf.length >> 1));
+      const grown = NodeBuffer.allocUnsafe(size);
+      if (buf !== null) buf.copy(grown, 0, 0, n);
+      buf = grown;
+    }
+    buf.set(new Uint8Array(w.memory.buffer, at >>> 0, bytes), n);
+    n += bytes;
+  });
+  if (buf === null) return '';
+  gathered = buf.length <= KEEP_GATHERED_BYTES ? buf : gathered;
+  return units ? buf.ucs2Slice(0, n) : buf.latin1Slice(0, n);
 }
 
 /** Maps Dify trace tasks; returns `{"traces","spans","warnings"}` JSON text. */

@@ -201,6 +201,23 @@ test('rare characters above U+00FF leave the output as \\u escapes: one byte a c
   assert.equal(opik.mapJson(dense, REFERENCE), viaBytes(dense));
 });
 
+test('mapJson makes one string of its pieces up to 16 MiB of input, and joins them above', () => {
+  // In Node, the pieces of an input up to 16 MiB are gathered into one
+  // Buffer (bytes when narrow, UTF-16 otherwise); a larger one is joined as
+  // a rope. Both must give the text mapBytes gives, on either side.
+  const f = golden.find((x) => x.name === 'workflow_basic');
+  const task = JSON.parse(f.text);
+  const viaBytes = (text) => new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
+  for (const [size, extra] of [[(16 << 20) - 200_000, ''], [(16 << 20) + 100_000, ''], [3 << 20, ' ж東']]) {
+    const t = structuredClone(task);
+    t.node_executions[0].outputs = { text: 'x'.repeat(size) + extra.repeat(100_000) };
+    const text = JSON.stringify(t);
+    const got = opik.mapJson(text, REFERENCE);
+    assert.ok(got.length > size, `the output holds the text (${got.length})`);
+    assert.equal(got, viaBytes(text), `input of ${Buffer.byteLength(text)} bytes`);
+  }
+});
+
 /**
  * Where `write::result_pieces` cuts the output text `text`: the UTF-8 byte
  * offsets after which a piece ends, found from the spans' ends as the
