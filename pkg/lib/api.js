@@ -267,10 +267,12 @@ function runPieces(w, len, op, a, onPiece) {
  * is handed over in pieces of about 48 KiB as the wasm writes it, so the
  * whole text is never in wasm memory: ASCII pieces as bytes (read as
  * Latin-1), others converted to UTF-16 in wasm (engines build strings from
- * either much faster than they decode UTF-8). The pieces are joined by `+`,
- * which engines keep as a rope until the string is read; a piece's string
- * is under V8's large-object size, so it is made in the young generation.
- * Other outputs (requests) are decoded whole from UTF-8.
+ * either much faster than they decode UTF-8). In Node, the pieces of an
+ * input up to GATHER_MAX_BYTES are gathered into one Buffer (`gatherText`).
+ * Elsewhere, and above that, they are joined by `+`, which engines keep as
+ * a rope until the string is read; a piece's string is under V8's
+ * large-object size, so it is made in the young generation. Other outputs
+ * (requests) are decoded whole from UTF-8.
  */
 function callText(op, input, a, b, c) {
   const w = loaded();
