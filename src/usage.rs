@@ -111,8 +111,8 @@ pub fn python_int(v: &Json) -> Option<PyInt> {
             _ => {
                 let t = v.raw_text()?.trim();
                 int_literal(t).or_else(|| {
-                    let f: f64 = crate::decimal::parse_f64(t)?;
-                    f.is_finite().then_some(f.trunc() as PyInt)
+                    // Finite: `parse_f64` gives nothing else.
+                    Some(crate::decimal::parse_f64(t)?.trunc() as PyInt)
                 })
             }
         },

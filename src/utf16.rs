@@ -196,10 +196,10 @@ pub fn encode_utf16(s: &str, dst: &mut [u16], narrow: bool) -> usize {
                 (c, 4)
             };
             if narrow && c > 0xff {
-                let Some(d) = dst.get_mut(j..j + ESCAPE * (1 + usize::from(c > 0xffff))) else {
+                let Some(w) = escape(c, dst.get_mut(j..).unwrap_or_default()) else {
                     return j;
                 };
-                j += escape(c, d);
+                j += w;
             } else if c < 0x1_0000 {
                 let Some(d) = dst.get_mut(j) else {
                     return j;
@@ -227,9 +227,10 @@ pub fn encode_utf16(s: &str, dst: &mut [u16], narrow: bool) -> usize {
 /// Units of one `\uXXXX` escape.
 const ESCAPE: usize = 6;
 
-/// Writes character `c` (above U+00FF) to `d` as `\u` escapes, one for
-/// each of its UTF-16 units; returns the units (or bytes) written (6 or 12).
-fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> usize {
+/// Writes character `c` (above U+00FF) at the start of `d` as `\u`
+/// escapes, one for each of its UTF-16 units; returns the units (or bytes)
+/// written (6 or 12), or `None`, writing nothing, when `d` is too short.
+fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> Option<usize> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let pair;
     let units: &[u32] = if c < 0x1_0000 {
@@ -240,6 +241,7 @@ fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> usize {
         pair = [0xd800 | (c >> 10), 0xdc00 | (c & 0x3ff)];
         &pair
     };
+    let d = d.get_mut(..units.len() * ESCAPE)?;
     for (u, e) in units.iter().zip(d.chunks_exact_mut(ESCAPE)) {
         e[0] = T::from(b'\\');
         e[1] = T::from(b'u');
@@ -247,7 +249,7 @@ fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> usize {
             *h = T::from(HEX[(u >> (12 - 4 * k) & 0xf) as usize]);
         }
     }
-    units.len() * ESCAPE
+    Some(d.len())
 }
 
 /// The number of characters above U+00FF in `b` (valid UTF-8): their lead
@@ -308,10 +310,10 @@ pub fn encode_latin1(s: &str, dst: &mut [u8]) -> usize {
         i += run;
         j += run;
         // One character outside ASCII (`s` is valid UTF-8).
-        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+        let Some(ch) = s.get(i..).and_then(|t| t.chars().next()) else {
             break;
         };
-        let c = u32::from(c);
+        let c = u32::from(ch);
         if c <= 0xff {
             let Some(d) = dst.get_mut(j) else {
                 return j;
@@ -319,20 +321,12 @@ pub fn encode_latin1(s: &str, dst: &mut [u8]) -> usize {
             *d = c as u8;
             j += 1;
         } else {
-            let Some(d) = dst.get_mut(j..j + ESCAPE * (1 + usize::from(c > 0xffff))) else {
+            let Some(w) = escape(c, dst.get_mut(j..).unwrap_or_default()) else {
                 return j;
             };
-            j += escape(c, d);
+            j += w;
         }
-        i += if c < 0x80 {
-            1
-        } else if c < 0x800 {
-            2
-        } else if c < 0x1_0000 {
-            3
-        } else {
-            4
-        };
+        i += ch.len_utf8();
     }
     j
 }

@@ -390,14 +390,14 @@ pub fn stage_input(at: usize, units: usize) -> usize {
 /// With `sink`, a mapping's output (ops 0 and 1) goes to it in pieces as it
 /// is written, and is never whole in wasm memory: `sink(at, n)` for each,
 /// which must copy the piece out before it returns. `n > 0`: `n` ASCII (or
-/// Latin-1, see below) bytes
-/// at `at`; `n < 0`: `-n` UTF-16 units at `at`. When few characters of the
-/// input are above U+00FF, the output writes each of them as a `\u` escape,
-/// so that every unit fits Latin-1 (see [`narrow_output`]); with
-/// `OP_LATIN1` (0x100) set in `op`, such pieces come as `n > 0` Latin-1
-/// bytes instead of UTF-16 units. With `OP_UNIFORM` (0x200) too, every
-/// piece of a call has the same kind: bytes when narrow, else UTF-16 units. Returns the
-/// output's length in UTF-8 bytes, before any escape.
+/// Latin-1, see below) bytes at `at`; `n < 0`: `-n` UTF-16 units at `at`.
+/// When few characters of the input are above U+00FF, the output writes
+/// each of them as a `\u` escape, so that every unit fits Latin-1 (see
+/// [`narrow_output`]); with `OP_LATIN1` (0x100) set in `op`, such pieces
+/// come as `n > 0` Latin-1 bytes instead of UTF-16 units. With `OP_UNIFORM`
+/// (0x200) too, every piece of a call has the same kind: bytes when narrow,
+/// else UTF-16 units. Returns the output's length in UTF-8 bytes, before
+/// any escape.
 /// Otherwise the output is kept at `outputPtr()`, and its length in bytes is
 /// returned.
 #[cfg_attr(not(test), wasm_bindgen(js_name = runInput))]
@@ -535,8 +535,9 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<(
     } else {
         s.len()
     };
-    out.try_reserve_exact(n).ok()?;
-    out.resize(n, 0);
+    if at_least(out, n) == 0 {
+        return None;
+    }
     let n = utf16::encode_utf16(s, out, narrow);
     out.truncate(n);
     Some(())
@@ -548,8 +549,9 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<(
 pub(crate) fn latin1_write(s: &str, out: &mut Vec<u16>) -> Option<(*const u8, usize)> {
     out.clear();
     let need = utf16::narrow_units(s).div_ceil(2);
-    out.try_reserve_exact(need).ok()?;
-    out.resize(need, 0);
+    if at_least(out, need) == 0 {
+        return None;
+    }
     // SAFETY: the units are plain memory; viewing them as twice as many
     // bytes (alignment 1) stays inside the vector's initialised length.
     let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), need * 2) };
