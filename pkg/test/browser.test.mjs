@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 
-import * as opik from '../node.js';
+import * as opik from 'dify-opik';
 import { GOLDEN_DIR, NOW, PKG } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);

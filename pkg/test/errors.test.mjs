@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import * as opik from '../node.js';
+import * as opik from 'dify-opik';
 import { GOLDEN_DIR, NOW, PKG } from './helpers.mjs';
 
 const good = readFileSync(join(GOLDEN_DIR, 'workflow_basic.json'), 'utf8');

@@ -2,10 +2,13 @@
 // same result (parsed JSON) through both, with the same options; every input
 // form gives the same result.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
-import * as opik from '../node.js';
-import { NOW, cliMap, errorJson, goldenFixtures, moreInputs } from './helpers.mjs';
+import * as opik from 'dify-opik';
+
+import { NOW, PKG, cliMap, errorJson, goldenFixtures, moreInputs } from './helpers.mjs';
 
 const REFERENCE_ARGS = [
   '--profile', 'reference',
@@ -295,4 +298,22 @@ test('options: now defaults to the host clock; project and profile apply', () =>
 test('version is the crate version', () => {
   assert.match(opik.version(), /^\d+\.\d+\.\d+/);
   assert.equal(opik.version(), JSON.parse(JSON.stringify(opik.version())));
+});
+
+test('the Node entry is one bundled module that maps as its source does', async () => {
+  // `dify-opik` resolves (node condition) to dist/node.js, esbuild's bundle
+  // of node.js and lib/ (scripts/build-pkg.sh): one module to load.
+  const bundle = readFileSync(join(PKG, 'dist/node.js'), 'utf8');
+  assert.doesNotMatch(bundle, /(?:from|import)\s*\(?\s*["']\.{1,2}\//, 'no relative import is left');
+  assert.match(bundle, /new URL\("\.\/dify_opik_bg\.wasm", import\.meta\.url\)/);
+  const source = await import('../node.js');
+  assert.deepEqual(Object.keys(opik).sort(), Object.keys(source).sort());
+  for (const f of golden.slice(0, 6)) {
+    for (const options of [{ now: NOW }, REFERENCE]) {
+      let a, b;
+      try { a = opik.mapJson(f.text, options); } catch (e) { a = errorJson(e); }
+      try { b = source.mapJson(f.text, options); } catch (e) { b = errorJson(e); }
+      assert.deepEqual(a, b, f.name);
+    }
+  }
 });

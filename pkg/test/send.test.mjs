@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import * as opik from '../node.js';
+import * as opik from 'dify-opik';
 import { retryAfterMs, send as sendAlone } from '../lib/send.js';
 import { GOLDEN_DIR, NOW } from './helpers.mjs';
 

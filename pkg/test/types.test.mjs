@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import * as opik from '../node.js';
+import * as opik from 'dify-opik';
 import { NOW, PKG, REPO, goldenFixtures, moreInputs } from './helpers.mjs';
 
 const TSC = join(PKG, 'node_modules/.bin/tsc');

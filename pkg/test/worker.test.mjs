@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 
 import { Miniflare } from 'miniflare';
 
-import * as opik from '../node.js';
+import * as opik from 'dify-opik';
 import { GOLDEN_DIR, NOW, PKG } from './helpers.mjs';
 
 let mf;
@@ -39,7 +39,7 @@ test('the workerd and worker conditions pick the worker entry', () => {
   for (const [condition, entry] of [
     ['workerd', 'worker.js'],
     ['worker', 'worker.js'],
-    ['node', 'node.js'],
+    ['node', 'dist/node.js'],
   ]) {
     const r = spawnSync(
       process.execPath,
