@@ -159,7 +159,10 @@ impl Op {
 
 /// Runs `op` on `input` with up to three JSON arguments: the options for
 /// `Map` and `Each`; config and limits for `Build`; options, config and
-/// limits for `Requests`. Returns the output text.
+/// limits for `Requests`. Returns the output text. Out of line: a first
+/// mapping, which hands its output over in pieces ([`run_to`]), compiles
+/// none of this.
+#[inline(never)]
 fn run(
     op: Op,
     input: &str,

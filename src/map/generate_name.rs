@@ -61,6 +61,9 @@ fn sorted_or_text(text: &str) -> Json<'static> {
         .unwrap_or_else(|_| Json::Str(Cow::Owned(text.to_owned())))
 }
 
+// Out of line, as the message mapper is (see there): a first call compiles
+// only the mapper it needs.
+#[inline(never)]
 pub(super) fn map<'a>(
     g: &TraceInfo<'a>,
     ctx: &mut Ctx,

@@ -13,6 +13,9 @@ fn raw(f: Field<'_>) -> Json<'_> {
     f.present().map(Json::Raw).unwrap_or(Json::Null)
 }
 
+// Out of line, as the message mapper is (see there): a first call compiles
+// only the mapper it needs.
+#[inline(never)]
 pub(super) fn map<'a>(
     info: &TraceInfo<'a>,
     ctx: &mut Ctx,
