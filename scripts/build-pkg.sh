@@ -19,7 +19,9 @@
 # below took 1.4 KB off, -ocimfs costs 180 bytes, and the UTF-16 input path
 # (src/utf16.rs) about 900 bytes: about 148,900 bytes. Reading floats with
 # src/decimal.rs instead of the standard library's parser (and its table of
-# powers of five) took 10.7 KB off: about 139,800 bytes. See BENCHMARKS.md,
+# powers of five) took 10.7 KB off: about 139,800 bytes; keeping the small
+# mappers and `wasm::run` out of line for the cold start added about 240
+# bytes (140,558 bytes). See BENCHMARKS.md,
 # "Size", for what is left.
 #
 #   scripts/build-pkg.sh        (what `make pkg` runs)
