@@ -40,6 +40,9 @@ macro_rules! raw_struct {
                     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                         f.write_str("an object")
                     }
+                    // Out of line: a first call compiles only the readers
+                    // its input reaches (a message has no node executions).
+                    #[inline(never)]
                     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
                         let mut out = $name::default();
                         while let Some(k) = m.next_key::<Text<'a>>()? {
