@@ -32,6 +32,7 @@ const PAGE = `<!doctype html>
     out.version = opik.version();
     return out;
   };
+  window.mapOnly = (text, options) => opik.map(text, options);
   window.ready = true;
 </script>`;
 
@@ -75,6 +76,15 @@ test('browser entry: await init(), then map', { skip: CHROMIUM ? false : 'no Chr
     assert.deepEqual(out.again, want);
     assert.equal(out.config, true);
     assert.equal(out.version, opik.version());
+    // Outputs of several pieces (about 300 KB), each parsed as it comes:
+    // here with TextDecoder's strings, in Node with a reused Buffer's.
+    for (const fill of ['x'.repeat(40_000), 'é東🚀'.repeat(8_000)]) {
+      const big = text.replaceAll('"title": "', `"title": "${fill}`);
+      const got = await page.evaluate(([t, o]) => window.mapOnly(t, o), [big, options]);
+      assert.ok(opik.mapJson(big, options).length > 5 * 48 * 1024);
+      assert.deepEqual(got, opik.map(big, options));
+      assert.deepEqual(got, JSON.parse(opik.mapJson(big, options)));
+    }
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();
