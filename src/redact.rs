@@ -40,26 +40,24 @@ pub fn is_credential(key: &str) -> bool {
 
 /// [`is_credential`] on the bytes of a key.
 fn is_credential_bytes(k: &[u8]) -> bool {
-    const KEYS: [&str; 15] = [
-        "authorization",
-        "proxy_authorization",
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "password",
-        "passwd",
-        "secret",
-        "client_secret",
-        "access_token",
-        "refresh_token",
-        "token",
-        "cookie",
-        "set_cookie",
-        "private_key",
-    ];
-    if !(5..=19).contains(&k.len()) {
-        return false;
-    }
+    // Item 14's names, `-` written `_`, by length: a key is compared with
+    // the one to three names of its length, and most comparisons end at the
+    // first byte. (The redaction pass asks this of every key of every raw
+    // subtree: about 40,000 keys for a 500-node workflow, where a loop over
+    // all fifteen names cost a few percent of a WebAssembly mapping.)
+    let names: &[&[u8]] = match k.len() {
+        5 => &[b"token"],
+        6 => &[b"apikey", b"passwd", b"secret", b"cookie"],
+        7 => &[b"api_key"],
+        8 => &[b"password"],
+        9 => &[b"x_api_key"],
+        10 => &[b"set_cookie"],
+        11 => &[b"private_key"],
+        12 => &[b"access_token"],
+        13 => &[b"authorization", b"client_secret", b"refresh_token"],
+        19 => &[b"proxy_authorization"],
+        _ => return false,
+    };
     let norm = |c: u8| {
         if c == b'-' {
             b'_'
@@ -67,16 +65,9 @@ fn is_credential_bytes(k: &[u8]) -> bool {
             c.to_ascii_lowercase()
         }
     };
-    // Most keys differ from every name in length, first or last byte: those
-    // are turned away before a comparison of the whole name.
-    let (first, last) = (norm(k[0]), norm(k[k.len() - 1]));
-    KEYS.iter().any(|w| {
-        let w = w.as_bytes();
-        w.len() == k.len()
-            && w[0] == first
-            && w[w.len() - 1] == last
-            && w.iter().zip(k).all(|(&a, &b)| a == norm(b))
-    })
+    names
+        .iter()
+        .any(|w| w.iter().zip(k).all(|(&a, &b)| a == norm(b)))
 }
 
 /// A signed URL without its query string, when the query carries a signature.
