@@ -41,7 +41,7 @@ pub fn is_credential(key: &str) -> bool {
 /// [`is_credential`] on the bytes of a key.
 fn is_credential_bytes(k: &[u8]) -> bool {
     // Item 14's names, `-` written `_`, by length: a key is compared with
-    // the one to three names of its length, and most comparisons end at the
+    // the one to four names of its length, and most comparisons end at the
     // first byte. (The redaction pass asks this of every key of every raw
     // subtree: about 40,000 keys for a 500-node workflow, where a loop over
     // all fifteen names cost a few percent of a WebAssembly mapping.)

@@ -361,99 +361,92 @@ function callValue(op, input, a) {
   const add = (list) => {
     for (let i = 0; i < list.length; i++) spans.push(list[i]);
   };
-  // A piece is parsed once the next one shows it was not the last: the
-  // first as itself plus `]}`, a middle one as `[` plus the piece after its
-  // leading comma plus `]`, the last behind `{"spans":[` (its leading comma,
-  // if any, dropped).
-  const parse = (text, last) => {
-    if (result === null) {
-      result = JSON.parse(text);
-      spans = result.spans;
-    } else if (!last) {
-      add(JSON.parse(text));
-    } else {
-      const tail = JSON.parse(text);
-      add(tail.spans);
-      for (const key of Object.keys(tail)) if (key !== 'spans') result[key] = tail[key];
-    }
-  };
   let failed = null;
   const w = loaded();
   const len = putInput(w, input, a ?? '');
-  if (nodeSlices) {
-    valuePieces(w, len, op, a, (held, last) => {
-      if (failed !== null) return;
-      try {
-        parse(held.text(result === null, last), last);
-      } catch (e) {
-        // Kept for after the call: thrown here, the wasm would report only
-        // that the output was not handed over.
-        failed = e;
+  // A piece is parsed once the next one (or the end) shows whether it was
+  // the last: `held.text(first, last)` is its text wrapped to parse alone.
+  (nodeSlices ? bufferPieces : stringPieces)(w, len, op, a, (held, last) => {
+    if (failed !== null) return;
+    try {
+      const value = JSON.parse(held.text(result === null, last));
+      if (result === null) {
+        result = value;
+        spans = result.spans;
+      } else if (!last) {
+        add(value);
+      } else {
+        add(value.spans);
+        for (const key of Object.keys(value)) if (key !== 'spans') result[key] = value[key];
       }
-    });
-  } else {
-    let held = null;
-    const take = (piece, last) => {
-      if (result === null) parse(last ? piece : `${piece}]}`, last);
-      else if (!last) parse(`[${piece.slice(1)}]`, last);
-      else parse(`{"spans":[${piece.charCodeAt(0) === 44 ? piece.slice(1) : piece}`, last);
-    };
-    runPieces(w, len, op, a, (piece) => {
-      if (failed !== null) return;
-      try {
-        if (held !== null) take(held, false);
-      } catch (e) {
-        failed = e;
-      }
-      held = piece;
-    });
-    if (failed === null) take(held, true);
-  }
+    } catch (e) {
+      // Kept for after the call: thrown here, the wasm would report only
+      // that the output was not handed over.
+      failed = e;
+    }
+  });
   if (failed !== null) throw failed;
   return result;
+}
+
+/**
+ * How a piece of a mapping's output is wrapped to parse alone (see
+ * `callValue`): `head` goes before it, in place of its leading comma when
+ * `skip` is 1, and `tail` after it. The first piece gets `]}` (unless it is
+ * also the last); a middle one becomes an array of its spans; the last
+ * becomes `{"spans":[…` with the rest of the result's fields.
+ */
+function wrapping(first, last, comma) {
+  if (first) return { head: '', skip: 0, tail: last ? '' : ']}' };
+  if (!last) return { head: '[', skip: 1, tail: ']' };
+  return { head: '{"spans":[', skip: comma ? 1 : 0, tail: '' };
+}
+
+/** `callValue`'s pieces as strings, wrapped with `+` (hosts without Node's Buffer). */
+function stringPieces(w, len, op, a, onHeld) {
+  let piece = null;
+  const held = {
+    text(first, last) {
+      const { head, skip, tail } = wrapping(first, last, piece.charCodeAt(0) === 44);
+      return head + (skip ? piece.slice(skip) : piece) + tail;
+    },
+  };
+  runPieces(w, len, op, a, (p) => {
+    if (piece !== null) onHeld(held, false);
+    piece = p;
+  });
+  if (piece !== null) onHeld(held, true);
 }
 
 /** Characters kept free before a held piece: `{"spans":[`. */
 const HEAD_CHARS = 10;
 /** Characters kept free after a held piece: `]}`. */
 const TAIL_CHARS = 2;
-/** The Buffer that `valuePieces` holds a piece in, reused from call to call. */
+/** The Buffer that `bufferPieces` holds a piece in, reused from call to call. */
 let heldBuffer = null;
 /** `heldBuffer` is kept between calls up to this size (a piece is about 48 KiB). */
 const KEEP_HELD_BYTES = 1 << 20;
 
 /**
- * `callValue`'s pieces in Node (input put, `len` bytes). Each piece is
- * copied out of wasm memory into one reused Buffer, with room around it;
- * when the next piece (or the end) shows what it is, `onHeld` gets an
- * object whose `text(first, last)` writes the brackets it needs into that
- * room and makes one flat string of it. `JSON.parse` of a flat string is
- * faster than of a string joined with `+`, which it must first copy.
+ * `callValue`'s pieces in Node. Each piece is copied out of wasm memory into
+ * one reused Buffer, with room around it, where its wrapping is written; one
+ * `latin1Slice` or `ucs2Slice` then makes a flat string. `JSON.parse` of a
+ * flat string is faster than of a string joined with `+`, which it must
+ * first copy.
  */
-function valuePieces(w, len, op, a, onHeld) {
+function bufferPieces(w, len, op, a, onHeld) {
   let units = false;
   let n = 0;
   const held = {
     text(first, last) {
       const c = units ? 2 : 1;
       const write = (str, at) => (units ? heldBuffer.ucs2Write(str, at) : heldBuffer.latin1Write(str, at));
-      let start = HEAD_CHARS * c;
-      let end = start + n;
-      if (first) {
-        if (!last) end += write(']}', end);
-      } else {
-        // A piece after the first starts with the comma before a span, or
-        // (the last) with the `]` that closes the spans.
-        const comma = (units ? heldBuffer.readUInt16LE(start) : heldBuffer[start]) === 44;
-        if (last) {
-          // `{"spans":[` ends on the comma's place when there is one.
-          start -= (comma ? HEAD_CHARS - 1 : HEAD_CHARS) * c;
-          write('{"spans":[', start);
-        } else {
-          write('[', start);
-          end += write(']', end);
-        }
-      }
+      const at = HEAD_CHARS * c;
+      const comma = (units ? heldBuffer.readUInt16LE(at) : heldBuffer[at]) === 44;
+      const { head, skip, tail } = wrapping(first, last, comma);
+      const start = at + (skip - head.length) * c;
+      write(head, start);
+      const end = at + n + write(tail, at + n);
       return units ? heldBuffer.ucs2Slice(start, end) : heldBuffer.latin1Slice(start, end);
     },
   };
