@@ -23,6 +23,9 @@ const REFERENCE = {
   now: NOW,
 };
 
+/** mapBytes' UTF-8 output, decoded: the text `mapJson` gives unless it escaped. */
+const viaBytes = (text) => new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
+
 /** The package's `map` as the CLI prints it: the result, or `{error}`. */
 function viaPackage(input, options) {
   try {
@@ -157,8 +160,7 @@ test('long strings cross into wasm in pieces: the same result as from bytes', ()
     assert.equal(at, 65_535, 'the marker sits on the last unit of the first piece');
     const raw = s.replace('@@', marker);
     const viaString = opik.mapJson(raw, REFERENCE);
-    const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(raw), REFERENCE));
-    assert.equal(viaString, viaBytes, what);
+    assert.equal(viaString, viaBytes(raw), what);
     assert.ok(viaString.isWellFormed?.() ?? true, what);
   }
 });
@@ -172,9 +174,8 @@ test('a long non-ASCII output is converted in pieces that join exactly', () => {
   for (const [i, n] of task.node_executions.entries()) n.outputs = { text: `${i}:${filler}` };
   const text = JSON.stringify(task);
   const viaString = opik.mapJson(text, REFERENCE);
-  const viaBytes = new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
   assert.ok(Buffer.byteLength(viaString) > 8 * 1024 * 1024, `the output spans several pieces (${Buffer.byteLength(viaString)} bytes)`);
-  assert.equal(viaString, viaBytes);
+  assert.equal(viaString, viaBytes(text));
   assert.ok(JSON.parse(viaString).spans.every((s) => !s.output || !JSON.stringify(s.output).includes('\ufffd')));
 });
 
@@ -187,7 +188,6 @@ test('rare characters above U+00FF leave the output as \\u escapes: one byte a c
     t.node_executions[0].outputs = { text };
     return JSON.stringify(t);
   };
-  const viaBytes = (text) => new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
   // Four characters above U+00FF in about 200 KB (more than 48 KiB: several
   // pieces): narrow. Latin-1 characters stay as they are.
   const rare = make(`${'plain English prose, '.repeat(5000)}${exotic}${' and more'.repeat(5000)}`);
@@ -210,7 +210,6 @@ test('mapJson makes one string of its pieces up to 16 MiB of input, and joins th
   // a rope. Both must give the text mapBytes gives, on either side.
   const f = golden.find((x) => x.name === 'workflow_basic');
   const task = JSON.parse(f.text);
-  const viaBytes = (text) => new TextDecoder().decode(opik.mapBytes(new TextEncoder().encode(text), REFERENCE));
   for (const [size, extra] of [[(16 << 20) - 200_000, ''], [(16 << 20) + 100_000, ''], [3 << 20, ' ж東']]) {
     const t = structuredClone(task);
     t.node_executions[0].outputs = { text: 'x'.repeat(size) + extra.repeat(100_000) };
