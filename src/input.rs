@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{pointer_token, Error, ErrorCode};
 use crate::json::{Field, Json, RawObj, Text};
+use crate::reader::{Clean, Reader};
 
 /// Defines a struct of raw fields and a small hand-written reader for it: one
 /// key match and one value call per key, later duplicates winning (Python's
@@ -22,6 +23,7 @@ macro_rules! raw_struct {
         pub struct $name:ident {
             raw { $($field:ident),* $(,)? }
             $(other { $($ofield:ident : $oty:ty => $conv:path),* $(,)? })?
+            $(extra { $($efield:ident : $ety:ty),* $(,)? })?
         }
     ) => {
         $(#[$meta])*
@@ -30,6 +32,57 @@ macro_rules! raw_struct {
         pub struct $name<'a> {
             $(pub $field: Field<'a>,)*
             $($(pub $ofield: $oty,)*)?
+            $($(pub $efield: $ety,)*)?
+        }
+
+        #[cfg(test)]
+        impl fast_tests::Dump for $name<'_> {
+            fn dump(&self, out: &mut String) {
+                out.push('{');
+                $(
+                    out.push_str(concat!(stringify!($field), "="));
+                    self.$field.dump(out);
+                    out.push(';');
+                )*
+                $($(
+                    out.push_str(concat!(stringify!($ofield), "="));
+                    self.$ofield.dump(out);
+                    out.push(';');
+                )*)?
+                out.push('}');
+            }
+        }
+
+        impl<'a> $name<'a> {
+            /// The keys of the raw fields, in [`Self::raw_slot`]'s order.
+            const RAW_KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// The raw field of a key, when it is one: both readers share
+            /// one table lookup instead of a key match each.
+            fn raw_slot(&mut self, key: &str) -> Option<&mut Field<'a>> {
+                let i = key_index(Self::RAW_KEYS, key)?;
+                [$(&mut self.$field),*].into_iter().nth(i)
+            }
+        }
+
+        impl<'a> Fast<'a> for $name<'a> {
+            // Out of line, as the serde reader below.
+            #[inline(never)]
+            fn fast(r: &mut Reader<'a>) -> Option<Self> {
+                let mut out = $name::default();
+                r.object(&mut |r, k| {
+                    if let Some(slot) = out.raw_slot(k) {
+                        *slot = Field(Some(r.raw()?));
+                        return Some(());
+                    }
+                    match k {
+                        $($(stringify!($ofield) => out.$ofield = $conv(Fast::fast(r)?),)*)?
+                        _ => r.skip()?,
+                    }
+                    Some(())
+                })?;
+                Some(out)
+            }
         }
 
         impl<'de: 'a, 'a> Deserialize<'de> for $name<'a> {
@@ -46,20 +99,17 @@ macro_rules! raw_struct {
                     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
                         let mut out = $name::default();
                         while let Some(k) = m.next_key::<Text<'a>>()? {
-                            // The raw fields share one value call: each key
-                            // arm only picks the slot to fill.
-                            let slot: &mut Field<'a> = match k.as_str() {
-                                $(stringify!($field) => &mut out.$field,)*
-                                $($(stringify!($ofield) => {
-                                    out.$ofield = $conv(m.next_value()?);
-                                    continue;
-                                })*)?
+                            // The raw fields share one value call.
+                            if let Some(slot) = out.raw_slot(k.as_str()) {
+                                *slot = m.next_value()?;
+                                continue;
+                            }
+                            match k.as_str() {
+                                $($(stringify!($ofield) => out.$ofield = $conv(m.next_value()?),)*)?
                                 _ => {
                                     m.next_value::<IgnoredAny>()?;
-                                    continue;
                                 }
-                            };
-                            *slot = m.next_value()?;
+                            }
                         }
                         Ok(out)
                     }
@@ -82,6 +132,9 @@ raw_struct! {
             node_executions: Option<Vec<NodeExecution<'a>>> => ObjVec::take,
             end_users: Option<EndUserMap<'a>> => EndUsers::take,
             bare_type: Option<String> => never,
+        }
+        extra {
+            clean: Clean,
         }
     }
 }
@@ -124,6 +177,134 @@ raw_struct! {
             metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
             execution_metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
         }
+    }
+}
+
+/// The position of `key` in `keys`.
+#[inline(never)]
+fn key_index(keys: &[&str], key: &str) -> Option<usize> {
+    keys.iter().position(|k| *k == key)
+}
+
+/// Reading a type on the envelope's fast path ([`crate::reader`]): `None`
+/// when the reader gives up, and serde_json reads the text instead.
+trait Fast<'a>: Sized {
+    fn fast(r: &mut Reader<'a>) -> Option<Self>;
+}
+
+impl<'a> Fast<'a> for IgnoredAny {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        r.skip().map(|()| IgnoredAny)
+    }
+}
+
+impl<'a, T: Fast<'a>> Fast<'a> for ObjOpt<T> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        if r.null()? {
+            return Some(ObjOpt(None));
+        }
+        T::fast(r).map(|v| ObjOpt(Some(v)))
+    }
+}
+
+impl<'a, T: Fast<'a>> Fast<'a> for ObjVec<T> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        if r.null()? {
+            return Some(ObjVec(None));
+        }
+        let mut v = Vec::new();
+        r.array(&mut |r| {
+            v.push(T::fast(r)?);
+            Some(())
+        })?;
+        Some(ObjVec(Some(v)))
+    }
+}
+
+impl<'a> Fast<'a> for EndUsers<'a> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        if r.null()? {
+            return Some(EndUsers(None));
+        }
+        let mut out = Vec::new();
+        r.object(&mut |r, k| {
+            out.push((Text(Cow::Borrowed(k)), EndUser::fast(r)?));
+            Some(())
+        })?;
+        Some(EndUsers(Some(EndUserMap(out))))
+    }
+}
+
+impl<'a, T: Fast<'a>> Fast<'a> for Embedded<'a, T> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        Some(match r.peek()? {
+            b'{' => Embedded::Value(T::fast(r)?),
+            b'n' => {
+                r.null()?;
+                Embedded::Null
+            }
+            b'"' => {
+                let (text, escapes) = r.string_value()?;
+                Embedded::Text(if escapes {
+                    // The reader `raw_str` uses: one copy of it in the module.
+                    Cow::Owned(serde_json::from_str::<Text>(text).ok()?.0.into_owned())
+                } else {
+                    Cow::Borrowed(text.get(1..text.len() - 1)?)
+                })
+            }
+            // Numbers are left to serde_json, which may reject them (out of
+            // range).
+            b't' | b'f' | b'[' => {
+                r.skip()?;
+                Embedded::Other
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl<'a> Fast<'a> for ProcessData<'a> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        let mut p = ProcessData::default();
+        let mut seen: Vec<&'a str> = Vec::new();
+        r.object(&mut |r, k| {
+            let slot = match k {
+                "model_mode" => &mut p.model_mode,
+                "prompts" => &mut p.prompts,
+                "usage" => &mut p.usage,
+                "model_provider" => &mut p.model_provider,
+                "model_name" => &mut p.model_name,
+                _ => {
+                    r.skip()?;
+                    if !seen.contains(&k) {
+                        seen.push(k);
+                    }
+                    return Some(());
+                }
+            };
+            *slot = Some(Json::Raw(r.raw()?));
+            if !seen.contains(&k) {
+                seen.push(k);
+            }
+            Some(())
+        })?;
+        p.keys = seen.len();
+        Some(p)
+    }
+}
+
+impl<'a> Fast<'a> for RawObj<'a> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        let mut out: crate::json::Obj<'a> = Vec::new();
+        r.object(&mut |r, k| {
+            let v = Json::Raw(r.raw()?);
+            match out.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1 = v,
+                None => out.push((Cow::Borrowed(k), v)),
+            }
+            Some(())
+        })?;
+        Some(RawObj(out))
     }
 }
 
@@ -369,7 +550,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ProcessData<'a> {
                         _ => None,
                     };
                     match slot {
-                        Some(s) => *s = Some(Json::Raw(m.next_value::<&'a RawValue>()?)),
+                        Some(s) => *s = Some(Json::from(m.next_value::<&'a RawValue>()?)),
                         None => {
                             m.next_value::<IgnoredAny>()?;
                         }
@@ -682,6 +863,19 @@ pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Enve
                 });
             }
         }
+        // The fast path, when it can read the text; else serde_json, whose
+        // errors the caller gets.
+        #[cfg(test)]
+        let fast = !SERDE_ONLY.with(std::cell::Cell::get);
+        #[cfg(not(test))]
+        let fast = true;
+        if let Some((mut env, clean)) = fast
+            .then(|| Reader::read_all(text, Envelope::fast))
+            .flatten()
+        {
+            env.clean = clean;
+            return Ok(env);
+        }
         return parse_at::<ObjectOnly<Envelope>>(text).map(|e| e.0);
     }
     Err(Error::new(
@@ -715,6 +909,15 @@ fn split_lines(text: &str) -> Vec<&str> {
 fn raw_kind_is_object(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
+
+#[cfg(test)]
+thread_local! {
+    /// Makes [`parse_envelope`] skip its fast path (tests compare the two).
+    static SERDE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+mod fast_tests;
 
 #[cfg(test)]
 mod tests {

@@ -54,20 +54,87 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// Valid JSON text borrowed from the input: one value, no whitespace
+/// around it. Written out verbatim.
+///
+/// Made only by a reader that has validated the text: serde_json's (from a
+/// `&RawValue`) or the envelope's fast path ([`crate::reader`]).
+#[derive(Clone, Copy)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// The JSON text.
+    pub fn get(&self) -> &'a str {
+        self.0
+    }
+
+    /// Text the caller has validated as one JSON value.
+    pub(crate) fn validated(text: &'a str) -> Self {
+        Raw(text)
+    }
+}
+
+impl<'a> From<&'a RawValue> for Raw<'a> {
+    fn from(r: &'a RawValue) -> Self {
+        Raw(r.get())
+    }
+}
+
+impl Serialize for Raw<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // What serde_json's own `RawValue` does: its serializer writes the
+        // one field of a struct of this name verbatim.
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        st.serialize_field(RAW_VALUE_TOKEN, self.0)?;
+        st.end()
+    }
+}
+
+/// Valid JSON text owned by the mapping (decoded from a JSON-string column,
+/// or redacted): one value, written out verbatim.
+#[derive(Clone)]
+pub struct RawBuf(Box<str>);
+
+impl RawBuf {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Box<RawValue>> for RawBuf {
+    fn from(r: Box<RawValue>) -> Self {
+        RawBuf(r.into())
+    }
+}
+
+impl From<Raw<'_>> for RawBuf {
+    fn from(r: Raw<'_>) -> Self {
+        RawBuf(r.get().into())
+    }
+}
+
+impl Serialize for RawBuf {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Raw(&self.0).serialize(s)
+    }
+}
+
 /// A field that distinguishes "absent" from "present, even as null".
 ///
 /// `Option<&RawValue>` folds a JSON `null` into `None`; several of Dify's
 /// rules (`process_data["usage"]` present but null) need the difference.
 #[derive(Clone, Copy, Default)]
-pub struct Field<'a>(pub Option<&'a RawValue>);
+pub struct Field<'a>(pub Option<Raw<'a>>);
 
 impl<'a> Field<'a> {
     /// The raw value when present (a JSON `null` included).
-    pub fn present(&self) -> Option<&'a RawValue> {
+    pub fn present(&self) -> Option<Raw<'a>> {
         self.0
     }
     /// The raw value when present and not `null`.
-    pub fn value(&self) -> Option<&'a RawValue> {
+    pub fn value(&self) -> Option<Raw<'a>> {
         self.0.filter(|r| r.get() != "null")
     }
 }
@@ -86,7 +153,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
     // field of every input struct.
     #[inline(never)]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <&'a RawValue>::deserialize(d).map(|r| Field(Some(r)))
+        <&'a RawValue>::deserialize(d).map(|r| Field(Some(Raw::from(r))))
     }
 }
 
@@ -107,9 +174,9 @@ pub enum Json<'a> {
     /// A string.
     Str(Cow<'a, str>),
     /// Input text passed through verbatim.
-    Raw(&'a RawValue),
+    Raw(Raw<'a>),
     /// Input text passed through verbatim, owned (decoded from a JSON-string column).
-    RawOwned(Box<RawValue>),
+    RawOwned(RawBuf),
     /// An object built by the mapper.
     Obj(Obj<'a>),
     /// An array built by the mapper.
@@ -210,7 +277,7 @@ impl<'a> Json<'a> {
             Json::Int(i) => Json::Int(i),
             Json::Float(f) => Json::Float(f),
             Json::Str(s) => Json::Str(Cow::Owned(s.into_owned())),
-            Json::Raw(r) => Json::RawOwned(r.to_owned()),
+            Json::Raw(r) => Json::RawOwned(RawBuf::from(r)),
             Json::RawOwned(r) => Json::RawOwned(r),
             Json::Obj(o) => Json::Obj(
                 o.into_iter()
@@ -258,9 +325,15 @@ impl<'a> Json<'a> {
     }
 }
 
+impl<'a> From<Raw<'a>> for Json<'a> {
+    fn from(r: Raw<'a>) -> Self {
+        Json::Raw(r)
+    }
+}
+
 impl<'a> From<&'a RawValue> for Json<'a> {
     fn from(r: &'a RawValue) -> Self {
-        Json::Raw(r)
+        Json::Raw(Raw::from(r))
     }
 }
 
@@ -387,7 +460,9 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
 /// Raw JSON text as a value (`None` when it is not JSON).
 #[inline(never)]
 fn raw_value(s: &str) -> Option<Json<'_>> {
-    serde_json::from_str::<&RawValue>(s).ok().map(Json::Raw)
+    serde_json::from_str::<&RawValue>(s)
+        .ok()
+        .map(|r| Json::Raw(Raw::from(r)))
 }
 
 /// Finds a key in an ordered object.
@@ -429,10 +504,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObj<'a> {
                 let mut out: Obj<'a> = Vec::new();
                 while let Some(k) = m.next_key::<Text<'a>>()? {
                     let v: &'a RawValue = m.next_value()?;
+                    let v = Json::Raw(Raw::from(v));
                     if let Some(slot) = out.iter_mut().find(|(key, _)| *key == k.0) {
-                        slot.1 = Json::Raw(v);
+                        slot.1 = v;
                     } else {
-                        out.push((k.0, Json::Raw(v)));
+                        out.push((k.0, v));
                     }
                 }
                 Ok(RawObj(out))
@@ -529,7 +605,7 @@ impl<'de> Visitor<'de> for TreeVisitor {
             Ok(i) => Json::Int(i),
             // Above i64: the digits, as serde_json writes a u64.
             Err(_) => match RawValue::from_string(u.to_string()) {
-                Ok(r) => Json::RawOwned(r),
+                Ok(r) => Json::RawOwned(r.into()),
                 Err(_) => Json::Null,
             },
         })
@@ -627,9 +703,9 @@ pub(crate) fn string_text(s: &str) -> Cow<'_, str> {
 }
 
 /// Decodes a JSON-string column (Dify's DB-row shape) into owned JSON text.
-pub fn decode_json_column(raw: &RawValue) -> Result<Box<RawValue>, serde_json::Error> {
+pub fn decode_json_column(raw: Raw<'_>) -> Result<RawBuf, serde_json::Error> {
     let text: String = serde_json::from_str(raw.get())?;
-    RawValue::from_string(text)
+    RawValue::from_string(text).map(RawBuf::from)
 }
 
 #[cfg(test)]
@@ -682,8 +758,8 @@ mod tests {
         }
     }
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_owned()).unwrap()
+    fn raw(s: &str) -> RawBuf {
+        RawValue::from_string(s.to_owned()).unwrap().into()
     }
 
     #[test]
@@ -798,7 +874,10 @@ mod tests {
     #[test]
     fn decodes_string_columns() {
         let r = raw(r#""{\"a\": [1, 2]}""#);
-        assert_eq!(decode_json_column(&r).unwrap().get(), r#"{"a": [1, 2]}"#);
-        assert!(decode_json_column(&raw(r#""{not json""#)).is_err());
+        assert_eq!(
+            decode_json_column(Raw(r.get())).unwrap().get(),
+            r#"{"a": [1, 2]}"#
+        );
+        assert!(decode_json_column(Raw(raw(r#""{not json""#).get())).is_err());
     }
 }

@@ -18,6 +18,7 @@ mod map;
 pub mod opik;
 pub mod options;
 pub mod provider;
+pub mod reader;
 pub mod redact;
 pub mod requests;
 pub mod scan;

@@ -9,6 +9,7 @@ use crate::ids::{self, Uuid};
 use crate::json::{obj_get, Json, Kind, Obj};
 use crate::map::{Ctx, PathArg, TaskOut};
 use crate::opik::{ErrorInfo, Span};
+use crate::reader::Clean;
 use crate::redact;
 use crate::time::Time;
 use crate::usage::{count, pydantic_int, Count};
@@ -528,8 +529,12 @@ fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(
 
 /// The last pass over a task's objects in the linked profile: credentials
 /// redacted, tags made valid, non-string names and models dropped.
-pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx) {
-    let mut red = redact::Tally::default();
+/// `clean`: the input text the envelope reader found nothing to redact in.
+pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
+    let mut red = redact::Tally {
+        clean: Some(clean),
+        ..Default::default()
+    };
     let mut tag_cut = false;
     for (i, t) in out.traces.iter_mut().enumerate() {
         if ctx.opts.redact {

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use crate::error::pointer_token;
 use crate::input::pointer_at_offset;
 use crate::json::{string_text, Json};
+use crate::reader::Clean;
 use crate::scan::{skip_ws, value_end};
 
 /// The replacement text.
@@ -16,14 +17,17 @@ pub const REDACTED: &str = "[redacted]";
 
 /// Counts redactions and remembers where the first one was.
 #[derive(Default, Debug)]
-pub struct Tally {
+pub struct Tally<'c> {
     /// Number of values replaced.
     pub count: usize,
     /// Output path of the first one.
     pub first: Option<String>,
+    /// Input text known to hold nothing to redact (the envelope reader's
+    /// finding), which [`value`] does not scan again.
+    pub clean: Option<&'c Clean>,
 }
 
-impl Tally {
+impl Tally<'_> {
     fn hit(&mut self, path: impl FnOnce() -> String) {
         self.count += 1;
         if self.first.is_none() {
@@ -39,7 +43,7 @@ pub fn is_credential(key: &str) -> bool {
 }
 
 /// [`is_credential`] on the bytes of a key.
-fn is_credential_bytes(k: &[u8]) -> bool {
+pub(crate) fn is_credential_bytes(k: &[u8]) -> bool {
     // Item 14's names, `-` written `_`, by length: a key is compared with
     // the one to four names of its length, and most comparisons end at the
     // first byte. (The redaction pass asks this of every key of every raw
@@ -140,16 +144,19 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
             }
         }
         Json::Raw(r) => {
+            if tally.clean.is_some_and(|c| c.contains(r.get())) {
+                return;
+            }
             if let Some(new) = redact_raw(r.get(), &|| trail.path(), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
-                    *j = Json::RawOwned(b);
+                    *j = Json::RawOwned(b.into());
                 }
             }
         }
         Json::RawOwned(r) => {
             if let Some(new) = redact_raw(r.get(), &|| trail.path(), tally) {
                 if let Ok(b) = RawValue::from_string(new) {
-                    *r = b;
+                    *r = b.into();
                 }
             }
         }
@@ -160,7 +167,7 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
 /// Whether the part of a JSON string body after its first `?` (plain or
 /// escaped) may make it a signed URL: it has a `=`, plain or escaped. A cheap
 /// filter; [`strip_signed`] decides.
-fn may_be_signed(after_question: &[u8]) -> bool {
+pub(crate) fn may_be_signed(after_question: &[u8]) -> bool {
     find_char(after_question, b'=').is_some()
 }
 
@@ -276,7 +283,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
 mod tests {
     use super::*;
 
-    fn red(s: &str) -> (String, Tally) {
+    fn red(s: &str) -> (String, Tally<'static>) {
         let mut t = Tally::default();
         let out = redact_raw(s, &|| "/x".to_owned(), &mut t).unwrap_or_else(|| s.to_owned());
         (out, t)
@@ -400,7 +407,7 @@ mod tests {
         let mut v = Some(Json::Obj(vec![
             (
                 Cow::Borrowed("a/b"),
-                Json::Arr(vec![Json::Null, Json::RawOwned(inner)]),
+                Json::Arr(vec![Json::Null, Json::RawOwned(inner.into())]),
             ),
             (Cow::Borrowed("token"), Json::str("t")),
         ]));

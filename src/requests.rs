@@ -382,7 +382,7 @@ fn items<'v>(v: &'v Json) -> Option<Vec<Json<'v>>> {
             let raw = v.raw_text()?;
             serde_json::from_str::<Vec<&RawValue>>(raw)
                 .ok()
-                .map(|a| a.into_iter().map(Json::Raw).collect())
+                .map(|a| a.into_iter().map(|r| Json::Raw(r.into())).collect())
         }
     }
 }

@@ -24,7 +24,7 @@ fn int_json(v: PyInt) -> Json<'static> {
         Ok(i) => Json::Int(i),
         // Cannot fail: the decimal form of an integer is valid JSON.
         Err(_) => RawValue::from_string(v.to_string())
-            .map(Json::RawOwned)
+            .map(|r| Json::RawOwned(r.into()))
             .unwrap_or(Json::Null),
     }
 }
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn linked_counts_are_non_negative_int32() {
-        let j = |s: &str| Json::RawOwned(RawValue::from_string(s.to_owned()).unwrap());
+        let j = |s: &str| Json::RawOwned(RawValue::from_string(s.to_owned()).unwrap().into());
         assert_eq!(count(None), Count::Unknown);
         assert_eq!(count(Some(&j("null"))), Count::Unknown);
         assert_eq!(count(Some(&j("70"))), Count::Valid(70));

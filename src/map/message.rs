@@ -58,7 +58,7 @@ fn file_list<'a>(m: &TraceInfo<'a>, ctx: &Ctx) -> Result<Json<'a>, Error> {
                 )
             })?
             .into_iter()
-            .map(Json::Raw)
+            .map(|r| Json::Raw(r.into()))
             .collect()
     } else if ctx.linked() {
         vec![base]

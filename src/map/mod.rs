@@ -373,7 +373,7 @@ pub fn map_each<'a>(text: &'a str, opts: &Options) -> Result<BatchResult<'a>, Er
                 match map_task(&env, &mut ctx, &mut out) {
                     Ok(()) => {
                         if ctx.linked() {
-                            linked::finish(&mut out, &mut ctx);
+                            linked::finish(&mut out, &mut ctx, &env.clean);
                         }
                         outs.push((out, ctx.warnings));
                     }
@@ -385,15 +385,26 @@ pub fn map_each<'a>(text: &'a str, opts: &Options) -> Result<BatchResult<'a>, Er
     let mut result = MapResult::default();
     join_chatflow_aux(&mut outs);
     for (out, warnings) in outs {
-        result.traces.extend(out.traces);
-        result.spans.extend(out.spans);
-        result.warnings.extend(warnings);
+        // The first task's lists are taken whole, not copied: for a large
+        // workflow its spans are megabytes.
+        append(&mut result.traces, out.traces);
+        append(&mut result.spans, out.spans);
+        append(&mut result.warnings, warnings);
     }
     Ok(BatchResult {
         result,
         errors,
         batch: tasks.batch,
     })
+}
+
+/// Appends `items` to `list`, taking the vector when `list` is empty.
+fn append<T>(list: &mut Vec<T>, mut items: Vec<T>) {
+    if list.is_empty() {
+        std::mem::swap(list, &mut items);
+    } else {
+        list.append(&mut items);
+    }
 }
 
 /// Linked item 2: an auxiliary span of a chatflow joins the workflow trace of

@@ -197,7 +197,7 @@ pub(super) fn map<'a>(
     }
 
     // Read every node first: the linked profile may need their times.
-    let mut nodes = Vec::new();
+    let mut nodes = Vec::with_capacity(env.node_executions.as_ref().map_or(0, Vec::len));
     for (i, ne) in env.node_executions.iter().flatten().enumerate() {
         let run = match ctx.text(
             ne.workflow_execution_id,
@@ -405,6 +405,7 @@ pub(super) fn map<'a>(
         start,
     };
     let first_node = out.spans.len();
+    out.spans.reserve(nodes.len());
     for n in &nodes {
         let span = if linked {
             linked_node(n, &run, ctx)?

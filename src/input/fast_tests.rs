@@ -1,0 +1,369 @@
+//! The envelope's fast path ([`crate::reader`]) against serde_json's reader:
+//! whatever the fast path accepts, serde_json accepts too, with the same
+//! envelope; and the subtrees it finds clean hold nothing to redact.
+
+use std::fmt::Write;
+
+use super::*;
+use crate::json::Raw;
+
+/// A text form of everything an envelope holds, for comparing two readings.
+pub(crate) trait Dump {
+    fn dump(&self, out: &mut String);
+}
+
+impl Dump for Field<'_> {
+    fn dump(&self, out: &mut String) {
+        match self.present() {
+            Some(r) => r.dump(out),
+            None => out.push_str("absent"),
+        }
+    }
+}
+
+impl Dump for Raw<'_> {
+    fn dump(&self, out: &mut String) {
+        let _ = write!(out, "raw({})", self.get());
+    }
+}
+
+impl Dump for Json<'_> {
+    fn dump(&self, out: &mut String) {
+        match self {
+            Json::Raw(r) => r.dump(out),
+            other => out.push_str(&crate::write::to_string(other)),
+        }
+    }
+}
+
+impl<T: Dump> Dump for Option<T> {
+    fn dump(&self, out: &mut String) {
+        match self {
+            Some(v) => v.dump(out),
+            None => out.push_str("none"),
+        }
+    }
+}
+
+impl<T: Dump> Dump for Vec<T> {
+    fn dump(&self, out: &mut String) {
+        out.push('[');
+        for v in self {
+            v.dump(out);
+            out.push(',');
+        }
+        out.push(']');
+    }
+}
+
+impl Dump for String {
+    fn dump(&self, out: &mut String) {
+        let _ = write!(out, "{self:?}");
+    }
+}
+
+impl Dump for EndUserMap<'_> {
+    fn dump(&self, out: &mut String) {
+        for (k, v) in &self.0 {
+            let _ = write!(out, "{:?}:", k.as_str());
+            v.dump(out);
+        }
+    }
+}
+
+impl Dump for RawObj<'_> {
+    fn dump(&self, out: &mut String) {
+        for (k, v) in &self.0 {
+            let _ = write!(out, "{k:?}:");
+            v.dump(out);
+            out.push(',');
+        }
+    }
+}
+
+impl Dump for ProcessData<'_> {
+    fn dump(&self, out: &mut String) {
+        let _ = write!(out, "keys={};", self.keys);
+        for v in [
+            &self.model_mode,
+            &self.prompts,
+            &self.usage,
+            &self.model_provider,
+            &self.model_name,
+        ] {
+            v.dump(out);
+            out.push(';');
+        }
+    }
+}
+
+impl<T: Dump> Dump for Embedded<'_, T> {
+    fn dump(&self, out: &mut String) {
+        match self {
+            Embedded::Absent => out.push_str("absent"),
+            Embedded::Null => out.push_str("null"),
+            Embedded::Value(v) => v.dump(out),
+            Embedded::Text(t) => {
+                let _ = write!(out, "text({t:?})");
+            }
+            Embedded::Other => out.push_str("other"),
+        }
+    }
+}
+
+fn dump(e: &Envelope) -> String {
+    let mut out = String::new();
+    e.dump(&mut out);
+    out
+}
+
+/// The fast path's reading (`None` when it gives up) and serde_json's.
+fn both(text: &str) -> (Option<String>, Result<String, Error>) {
+    let fast = Reader::read_all(text, Envelope::fast).map(|(e, _)| dump(&e));
+    let slow = parse_at::<ObjectOnly<Envelope>>(text).map(|e| dump(&e.0));
+    (fast, slow)
+}
+
+/// Checks the one rule: an accepted text reads as serde_json reads it.
+fn agree(text: &str) -> bool {
+    let (fast, slow) = both(text);
+    if let Some(f) = &fast {
+        match &slow {
+            Ok(s) => assert_eq!(f, s, "{text}"),
+            Err(e) => panic!("the fast path accepted what serde_json rejects ({e:?}): {text}"),
+        }
+    }
+    fast.is_some()
+}
+
+/// Every envelope of the shared fixtures and the bundled examples.
+fn envelopes() -> Vec<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut out = Vec::new();
+    for dir in ["../shared/reference/fixtures", "examples/traces"] {
+        let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name.ends_with(".expected.json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let tasks = parse_tasks(&text, None, usize::MAX).unwrap();
+            if !tasks.batch {
+                out.push(text.clone());
+                continue;
+            }
+            for r in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+                let v = r.unwrap();
+                match v {
+                    serde_json::Value::Array(a) => out.extend(a.iter().map(|x| x.to_string())),
+                    other => out.push(other.to_string()),
+                }
+            }
+        }
+    }
+    assert!(out.len() > 20, "fixtures not found: {}", out.len());
+    out
+}
+
+#[test]
+fn every_fixture_takes_the_fast_path_and_reads_as_serde_json_reads_it() {
+    for text in envelopes() {
+        assert!(agree(&text), "the fast path gave up on {text}");
+        maps_alike(&text);
+        // Pretty-printed: whitespace everywhere.
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        assert!(agree(&pretty));
+    }
+}
+
+#[test]
+fn the_fast_path_gives_up_where_serde_json_decides() {
+    for text in [
+        // Escaped keys at the envelope's levels.
+        r#"{"app\u005fid": "a"}"#,
+        // A number where an object or a JSON string column is read.
+        r#"{"node_executions": [{"process_data": 1e400}]}"#,
+        // Not an object, trailing text, broken JSON.
+        r#"[]"#,
+        r#"{"app_id": "a"} x"#,
+        r#"{"app_id": "a",}"#,
+        r#"{"trace_info": {"inputs": [1,]}}"#,
+        r#"{"trace_info": {"inputs": "\x"}}"#,
+        r#"{"trace_info": {"inputs": 01}}"#,
+        r#"{"trace_info": {"inputs": 1.}}"#,
+        r#"{"trace_info": {"inputs": -}}"#,
+        r#"{"trace_info": {"inputs": "\u12G4"}}"#,
+        "{\"trace_info\": {\"inputs\": \"tab\there\"}}",
+        r#"{"trace_info": {"inputs": tru}}"#,
+        r#"{"trace_info": {"metadata": [1]}}"#,
+        r#"{"node_executions": [null]}"#,
+        r#"{"end_users": {"u": 1}}"#,
+    ] {
+        let (fast, slow) = both(text);
+        assert!(fast.is_none(), "{text}");
+        // serde_json still reads what it can.
+        if text.starts_with(r#"{"app\u005f"#) {
+            assert!(slow.is_ok());
+        }
+    }
+    // Nesting: the fast path stops below serde_json's limit and leaves
+    // the deep ones to it.
+    let deep = |n: usize| {
+        format!(
+            r#"{{"trace_info": {{"inputs": {}{}}}}}"#,
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    assert!(agree(&deep(50)));
+    assert!(!agree(&deep(99)));
+    assert!(both(&deep(120)).1.is_ok());
+}
+
+/// A small deterministic generator (the tests must not depend on a clock).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+/// Pieces a mutation inserts: JSON syntax, escapes, credential keys and
+/// signed-URL parts.
+const PIECES: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ",",
+    ":",
+    " ",
+    "\\",
+    "\\\"",
+    "\\u0041",
+    "\\u003f",
+    "\\ud800",
+    "0",
+    "-",
+    "1e5",
+    ".5",
+    "true",
+    "null",
+    "\"password\":\"p\",",
+    "\"Api-Key\":1,",
+    "?sign=1",
+    "?",
+    "=",
+    "\"a\\u0062\":2,",
+    "\t",
+    "\n",
+    "é",
+    "\u{1}",
+    "[[[[",
+    "]]]]",
+    "{\"x\":{\"y\":",
+];
+
+fn mutate(text: &str, rng: &mut Lcg) -> String {
+    let mut b = text.as_bytes().to_vec();
+    for _ in 0..1 + rng.next(3) {
+        let at = rng.next(b.len() + 1);
+        match rng.next(4) {
+            0 => {
+                let end = (at + 1 + rng.next(8)).min(b.len());
+                b.drain(at.min(end)..end);
+            }
+            1 | 2 => {
+                let p = PIECES[rng.next(PIECES.len())].as_bytes();
+                b.splice(at..at, p.iter().copied());
+            }
+            _ => {
+                let end = (at + 1 + rng.next(40)).min(b.len());
+                let copy = b[at.min(end)..end].to_vec();
+                let to = rng.next(b.len() + 1);
+                b.splice(to..to, copy);
+            }
+        }
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+#[test]
+fn mutated_inputs_never_read_differently() {
+    let mut rng = Lcg(0x5eed);
+    let (mut taken, mut total) = (0, 0);
+    for text in envelopes() {
+        for _ in 0..200 {
+            let m = mutate(&text, &mut rng);
+            total += 1;
+            if agree(&m) {
+                taken += 1;
+                maps_alike(&m);
+            }
+        }
+    }
+    // Many mutations stay valid JSON (inside strings, whitespace): the
+    // comparison has cases on both sides.
+    assert!(taken > total / 10 && taken < total, "{taken} of {total}");
+}
+
+/// Maps `text` with the fast path and with serde_json's reader alone: the
+/// same output, warnings (redactions among them) and errors. This checks the
+/// clean ranges too: a value skipped by the redaction pass that needed it
+/// would come out unredacted.
+fn maps_alike(text: &str) {
+    let opts = crate::options_from_json(r#"{"now":"2026-03-02T09:00:00Z"}"#).unwrap();
+    let flat = |r: Result<String, Error>| r.map_err(|e| format!("{e:?}"));
+    let fast = flat(crate::map_each_json(text, &opts));
+    SERDE_ONLY.with(|c| c.set(true));
+    let slow = flat(crate::map_each_json(text, &opts));
+    SERDE_ONLY.with(|c| c.set(false));
+    assert_eq!(fast, slow, "{text}");
+}
+
+#[test]
+fn redactable_subtrees_are_never_clean() {
+    let text = r#"{"trace_info": {"inputs": {"a": 1}, "outputs": {"h": {"Set-Cookie": "c"}},
+        "metadata": {"u": "https://x/y?sign=abc", "v": "https://x/y\u003fX-Amz-Signature\u003d1",
+        "w": "what?", "ok": [1, "two"]}}}"#;
+    let (env, clean) = Reader::read_all(text, Envelope::fast).unwrap();
+    let info = env.trace_info.unwrap();
+    assert!(clean.contains(info.inputs.present().unwrap().get()));
+    assert!(!clean.contains(info.outputs.present().unwrap().get()));
+    let meta = info.metadata.unwrap().0;
+    let raw_of = |k: &str| {
+        meta.iter()
+            .find(|(n, _)| n == k)
+            .unwrap()
+            .1
+            .raw_text()
+            .unwrap()
+    };
+    assert!(!clean.contains(raw_of("u")));
+    assert!(!clean.contains(raw_of("v")));
+    // A `?` without a `=` after it is no signed URL.
+    assert!(clean.contains(raw_of("w")));
+    assert!(clean.contains(raw_of("ok")));
+    // An escaped key inside a value is taken as dirty; so is a signed URL
+    // nested in it.
+    let (env, clean) = Reader::read_all(
+        r#"{"trace_info": {"inputs": {"p\u0061ss": 1}, "outputs": [{"u": "a?token=b"}]}}"#,
+        Envelope::fast,
+    )
+    .unwrap();
+    let info = env.trace_info.unwrap();
+    assert!(!clean.contains(info.inputs.present().unwrap().get()));
+    assert!(!clean.contains(info.outputs.present().unwrap().get()));
+    // Text outside the input is never clean.
+    assert!(!clean.contains("{}"));
+}
