@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{pointer_token, Error, ErrorCode};
-use crate::json::{Field, Json, RawObj, Text};
+use crate::json::{Field, Json, Raw, RawObj, Text};
 use crate::reader::{Clean, Reader};
 
 /// Defines a struct of raw fields and a small hand-written reader for it: one
@@ -171,8 +171,9 @@ raw_struct! {
     /// (`workflow_run_id` for `workflow_execution_id`, `execution_metadata`
     /// for `metadata`, JSON-string columns).
     pub struct NodeExecution {
-        raw { id, workflow_execution_id, workflow_run_id, node_id, node_type, title, inputs, outputs, status, error, elapsed_time, created_at, finished_at }
+        raw { id, workflow_execution_id, workflow_run_id, node_id, node_type, title, inputs, status, error, elapsed_time, created_at, finished_at }
         other {
+            outputs: Outputs<'a> => std::convert::identity,
             process_data: Embedded<'a, ProcessData<'a>> => std::convert::identity,
             metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
             execution_metadata: Embedded<'a, RawObj<'a>> => std::convert::identity,
@@ -183,7 +184,10 @@ raw_struct! {
 /// The position of `key` in `keys`.
 #[inline(never)]
 fn key_index(keys: &[&str], key: &str) -> Option<usize> {
-    keys.iter().position(|k| *k == key)
+    // Length and first byte before the bytes: most names differ there.
+    let first = key.as_bytes().first();
+    keys.iter()
+        .position(|k| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
 }
 
 /// Reading a type on the envelope's fast path ([`crate::reader`]): `None`
@@ -305,6 +309,40 @@ impl<'a> Fast<'a> for RawObj<'a> {
             Some(())
         })?;
         Some(RawObj(out))
+    }
+}
+
+/// A node's `outputs`, with its top-level `usage` member when the fast
+/// path found it while reading (the linked mapping looks it up for every
+/// node without a `process_data.usage`).
+#[derive(Clone, Copy, Default)]
+pub struct Outputs<'a> {
+    /// The value.
+    pub raw: Field<'a>,
+    /// `Some(found)` when known: the `usage` member's value, if any.
+    pub usage: Option<Option<Raw<'a>>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Outputs<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Field::deserialize(d).map(|raw| Outputs { raw, usage: None })
+    }
+}
+
+impl<'a> Fast<'a> for Outputs<'a> {
+    fn fast(r: &mut Reader<'a>) -> Option<Self> {
+        let (raw, usage, known) = r.raw_member("usage")?;
+        Some(Outputs {
+            raw: Field(Some(raw)),
+            usage: known.then_some(usage),
+        })
+    }
+}
+
+#[cfg(test)]
+impl fast_tests::Dump for Outputs<'_> {
+    fn dump(&self, out: &mut String) {
+        self.raw.dump(out);
     }
 }
 

@@ -22,6 +22,7 @@ pub mod reader;
 pub mod redact;
 pub mod requests;
 pub mod scan;
+mod simd;
 mod sort;
 pub mod time;
 pub mod usage;

@@ -46,6 +46,25 @@ pub struct Reader<'a> {
     /// Whether the last value read with [`Reader::raw`] was clean.
     after_clean: bool,
     clean: Vec<(usize, usize)>,
+    /// A top-level key of an object value to find while reading it, and
+    /// what was found.
+    want: Option<&'static str>,
+    found: Member,
+}
+
+/// A top-level member of a value, found while reading it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Member {
+    /// Not looked for (or not by this reader).
+    #[default]
+    Unknown,
+    /// The value is no object, or has no such key.
+    Absent,
+    /// The member's value, as a byte range of the input (the last one when
+    /// the key repeats).
+    At(usize, usize),
+    /// The object has an escaped key, which might be this one.
+    Unsure,
 }
 
 impl<'a> Reader<'a> {
@@ -62,6 +81,8 @@ impl<'a> Reader<'a> {
             dirty: false,
             after_clean: false,
             clean: Vec::new(),
+            want: None,
+            found: Member::Unknown,
         };
         let v = read(&mut r)?;
         r.ws();
@@ -181,6 +202,22 @@ impl<'a> Reader<'a> {
         Some(Raw::validated(self.text.get(start..self.pos)?))
     }
 
+    /// [`Reader::raw`], also finding the value of the top-level member `key`
+    /// when the value is an object: what the mapping would otherwise look
+    /// up by scanning the text again.
+    pub fn raw_member(&mut self, key: &'static str) -> Option<(Raw<'a>, Option<Raw<'a>>, bool)> {
+        self.want = Some(key);
+        self.found = Member::Absent;
+        let raw = self.raw();
+        self.want = None;
+        let raw = raw?;
+        Some(match self.found {
+            Member::At(a, b) => (raw, Some(Raw::validated(self.text.get(a..b)?)), true),
+            Member::Unsure => (raw, None, false),
+            _ => (raw, None, true),
+        })
+    }
+
     /// Reads (validates) any value and drops it.
     pub fn skip(&mut self) -> Option<()> {
         self.value()
@@ -204,8 +241,15 @@ impl<'a> Reader<'a> {
         // depth `d` is an object.
         let mut objects: u128 = 0;
         let mut d = 0usize;
+        // Where the wanted member's value starts, once its key is read.
+        let mut wanted: Option<usize> = None;
+        let mut next_is_wanted = false;
         'value: loop {
             let c = self.peek()?;
+            if next_is_wanted {
+                next_is_wanted = false;
+                wanted = Some(self.pos);
+            }
             match c {
                 b'{' | b'[' => {
                     self.pos += 1;
@@ -219,7 +263,7 @@ impl<'a> Reader<'a> {
                         }
                         if c == b'{' {
                             objects |= 1 << d;
-                            self.key()?;
+                            next_is_wanted = self.key(d == 1)?;
                         } else {
                             objects &= !(1 << d);
                         }
@@ -238,6 +282,11 @@ impl<'a> Reader<'a> {
             // After a value: the next member or element, or the end of
             // containers.
             loop {
+                if d == 1 {
+                    if let Some(start) = wanted.take() {
+                        self.found = Member::At(start, self.pos);
+                    }
+                }
                 if d == 0 {
                     return Some(());
                 }
@@ -245,7 +294,7 @@ impl<'a> Reader<'a> {
                 match (self.peek()?, object) {
                     (b',', true) => {
                         self.pos += 1;
-                        self.key()?;
+                        next_is_wanted = self.key(d == 1)?;
                         continue 'value;
                     }
                     (b',', false) => {
@@ -262,8 +311,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a key inside a raw value and the `:` after it.
-    fn key(&mut self) -> Option<()> {
+    /// Reads a key inside a raw value and the `:` after it: whether it is
+    /// the wanted key of a `top` level object.
+    fn key(&mut self, top: bool) -> Option<bool> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -275,7 +325,17 @@ impl<'a> Reader<'a> {
         if escapes || crate::redact::is_credential_bytes(body) {
             self.dirty = true;
         }
-        self.eat(b':')
+        let mut wanted = false;
+        if let Some(w) = self.want.filter(|_| top) {
+            if escapes {
+                self.found = Member::Unsure;
+                self.want = None;
+            } else {
+                wanted = body == w.as_bytes();
+            }
+        }
+        self.eat(b':')?;
+        Some(wanted)
     }
 
     fn word(&mut self, w: &[u8]) -> Option<()> {
@@ -381,55 +441,11 @@ fn is_special(c: u8) -> bool {
 /// The first index at or after `i` whose byte [`is_special`]; `b.len()`
 /// when there is none.
 #[inline]
-fn special(b: &[u8], mut i: usize) -> usize {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        use core::arch::wasm32::*;
-        while i + 16 <= b.len() {
-            // SAFETY: the 16 bytes from `i` are inside `b`; `v128_load`
-            // needs no alignment.
-            let v = unsafe { v128_load(b.as_ptr().add(i).cast::<v128>()) };
-            let hit = v128_or(
-                v128_or(
-                    u8x16_eq(v, u8x16_splat(b'"')),
-                    u8x16_eq(v, u8x16_splat(b'\\')),
-                ),
-                v128_or(
-                    u8x16_eq(v, u8x16_splat(b'?')),
-                    u8x16_lt(v, u8x16_splat(0x20)),
-                ),
-            );
-            let bits = u8x16_bitmask(hit);
-            if bits != 0 {
-                return i + bits.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::*;
-        while i + 16 <= b.len() {
-            // SAFETY: SSE2 is part of x86_64; the 16 bytes from `i` are
-            // inside `b`, and `_mm_loadu_si128` needs no alignment.
-            let bits = unsafe {
-                let v = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
-                let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-                let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-                let hit = _mm_or_si128(
-                    _mm_or_si128(eq(b'"'), eq(b'\\')),
-                    _mm_or_si128(eq(b'?'), control),
-                );
-                _mm_movemask_epi8(hit) as u32
-            };
-            if bits != 0 {
-                return i + bits.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
-    }
-    while i < b.len() && !is_special(b[i]) {
-        i += 1;
-    }
-    i
+fn special(b: &[u8], i: usize) -> usize {
+    crate::simd::find(
+        b,
+        i,
+        |v| v.eq(b'"').or(v.eq(b'\\')).or(v.eq(b'?').or(v.below(0x20))),
+        is_special,
+    )
 }

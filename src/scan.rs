@@ -14,16 +14,21 @@
 /// string is not closed.
 pub fn string_end(b: &[u8], i: usize) -> usize {
     let mut j = i + 1;
-    while j < b.len() {
-        match memchr::memchr2(b'"', b'\\', &b[j..]) {
-            Some(off) if b[j + off] == b'"' => return j + off + 1,
+    loop {
+        j = crate::simd::find(
+            b,
+            j,
+            |v| v.eq(b'"').or(v.eq(b'\\')),
+            |c| c == b'"' || c == b'\\',
+        );
+        match b.get(j) {
+            Some(b'"') => return j + 1,
             // A backslash escapes the byte after it (for `\uXXXX` the rest
             // is hex digits, which need no care).
-            Some(off) => j += off + 2,
-            None => break,
+            Some(_) => j += 2,
+            None => return b.len(),
         }
     }
-    b.len()
 }
 
 /// The first index at or after `i` that is not JSON whitespace.
@@ -41,7 +46,22 @@ pub fn value_end(b: &[u8], mut i: usize) -> usize {
         Some(b'"') => string_end(b, i),
         Some(b'{') | Some(b'[') => {
             let mut depth = 0usize;
-            while i < b.len() {
+            loop {
+                // Only quotes and brackets matter here: `{` and `[` are
+                // `0x7b` and `0x5b`, `}` and `]` `0x7d` and `0x5d`.
+                i = crate::simd::find(
+                    b,
+                    i,
+                    |v| {
+                        v.eq(b'"')
+                            .or(v.with_bits(0x20).eq(b'{'))
+                            .or(v.with_bits(0x20).eq(b'}'))
+                    },
+                    |c| c == b'"' || c | 0x20 == b'{' || c | 0x20 == b'}',
+                );
+                if i >= b.len() {
+                    break;
+                }
                 match b[i] {
                     b'"' => {
                         i = string_end(b, i);

@@ -272,6 +272,8 @@ const PIECES: &[&str] = &[
     "[[[[",
     "]]]]",
     "{\"x\":{\"y\":",
+    "\"usage\":{\"total_tokens\":3},",
+    "\"us\\u0061ge\":{\"total_tokens\":4},",
 ];
 
 fn mutate(text: &str, rng: &mut Lcg) -> String {
@@ -366,4 +368,45 @@ fn redactable_subtrees_are_never_clean() {
     assert!(!clean.contains(info.outputs.present().unwrap().get()));
     // Text outside the input is never clean.
     assert!(!clean.contains("{}"));
+}
+
+#[test]
+fn the_usage_member_found_while_reading_is_the_one_a_lookup_finds() {
+    for outputs in [
+        r#"{"usage": {"total_tokens": 3}}"#,
+        r#"{"a": [{"usage": 1}], "b": {"usage": 2}}"#,
+        r#"{"a": [{"x": 0, "usage": 1}], "b": {"y": 1, "usage": 2}}"#,
+        r#"{"usage": 1, "x": {"usage": 2}, "usage": {"prompt_tokens": 4}}"#,
+        r#" { "text" : "usage" , "usage" : [ 1 , 2 ] } "#,
+        r#"{"usage": {}}"#,
+        r#"{"usage": "s", "y": 2}"#,
+        r#"[{"usage": 1}]"#,
+        r#""usage""#,
+        "null",
+        "{}",
+        // An escaped key may be the one: left to the lookup.
+        r#"{"usage": 1, "us\u0061ge": 2}"#,
+        r#"{"x\n": 1, "usage": 2}"#,
+    ] {
+        let text = format!(r#"{{"node_executions": [{{"outputs": {outputs}}}]}}"#);
+        let (env, _) = Reader::read_all(&text, Envelope::fast).unwrap();
+        let out = env.node_executions.unwrap()[0].outputs;
+        let looked_up = Json::Raw(out.raw.present().unwrap())
+            .get("usage")
+            .map(|j| crate::write::to_string(&j));
+        match out.usage {
+            Some(found) => {
+                assert_eq!(found.map(|r| r.get().to_owned()), looked_up, "{outputs}")
+            }
+            None => assert!(outputs.contains('\\'), "{outputs}"),
+        }
+    }
+    // A node without `process_data.usage` takes its usage from `outputs`.
+    let text = r#"{"trace_info_type": "WorkflowTraceInfo", "trace_info": {"workflow_run_id": "0192b6a0-0000-4000-8000-000000000001", "workflow_id": "w", "start_time": "2025-01-01T00:00:00", "end_time": "2025-01-01T00:00:05", "metadata": {}},
+        "node_executions": [{"id": "0192b6a0-0000-4000-8000-000000000002", "node_type": "llm", "title": "t", "created_at": "2025-01-01T00:00:01", "finished_at": "2025-01-01T00:00:02", "status": "succeeded",
+        "process_data": {"model_name": "m"}, "outputs": {"text": "hi", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "time_to_first_token": 0.5}}}]}"#;
+    maps_alike(text);
+    let opts = crate::options_from_json(r#"{"now":"2026-03-02T09:00:00Z"}"#).unwrap();
+    let out = crate::map_json(text, &opts).unwrap();
+    assert!(out.contains(r#""total_tokens":3"#), "{out}");
 }

@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorCode, WarningCode};
 use crate::ids::{self, Uuid};
 use crate::input::{Embedded, Envelope, NodeExecution, ProcessData, TraceInfo};
 use crate::json::{
-    decode_json_column, obj_get, obj_set, wrap_dict, Field, Json, Kind, Obj, RawObj,
+    decode_json_column, obj_get, obj_set, wrap_dict, Field, Json, Kind, Obj, Raw, RawObj,
 };
 use crate::linked::{self, node_kind};
 use crate::opik::{Span, Trace};
@@ -27,6 +27,9 @@ struct Node<'a> {
     title: Json<'a>,
     inputs: Json<'a>,
     outputs: Json<'a>,
+    /// `Some(found)` when the reader already found the `usage` member of
+    /// `outputs` (not for a JSON-string column, which is decoded here).
+    outputs_usage: Option<Option<Raw<'a>>>,
     pd: ProcessData<'a>,
     /// Where `process_data`, `outputs` and the execution metadata sit in the
     /// input (for warning paths).
@@ -129,7 +132,7 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
     };
     Ok(Node {
         pd_deep: !matches!(ne.process_data, Embedded::Text(_)),
-        outputs_deep: !is_column(ne.outputs),
+        outputs_deep: !is_column(ne.outputs.raw),
         meta_field,
         meta_deep: !matches!(meta_src, Embedded::Text(_)),
         id: ctx.text(ne.id, (path.as_str(), "/id"))?,
@@ -139,7 +142,8 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
         node_type_raw: field_json(ne.node_type),
         title: field_json(ne.title),
         inputs: column(ne.inputs),
-        outputs: column(ne.outputs),
+        outputs: column(ne.outputs.raw),
+        outputs_usage: ne.outputs.usage.filter(|_| !is_column(ne.outputs.raw)),
         pd,
         status: ctx.text(ne.status, (path.as_str(), "/status"))?,
         status_raw: field_json(ne.status),
@@ -671,11 +675,12 @@ fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result
         };
         let usage_src = match pd.usage.as_ref().filter(|u| u.kind() == Kind::Object) {
             Some(u) => Some((u.clone(), at("process_data", n.pd_deep).sub("usage"))),
-            None => outputs
-                .get("usage")
-                .map(|u| u.into_owned())
-                .filter(|u| u.kind() == Kind::Object)
-                .map(|u| (u, at("outputs", n.outputs_deep).sub("usage"))),
+            None => match n.outputs_usage {
+                Some(found) => found.map(Json::Raw),
+                None => outputs.get("usage").map(|u| u.into_owned()),
+            }
+            .filter(|u| u.kind() == Kind::Object)
+            .map(|u| (u, at("outputs", n.outputs_deep).sub("usage"))),
         };
         let meta_at = at(n.meta_field, n.meta_deep);
         span.usage = linked::usage(
