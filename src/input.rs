@@ -882,45 +882,63 @@ pub fn parse_tasks<'a>(
 
 /// Parses one envelope (or a bare trace_info when `bare_type` is given).
 pub fn parse_envelope<'a>(text: &'a str, bare_type: Option<&str>) -> Result<Envelope<'a>, Error> {
-    if raw_kind_is_object(text) {
-        if let Some(ty) = bare_type {
-            #[derive(Deserialize)]
-            struct Probe<'b> {
-                #[serde(borrow, default)]
-                trace_info: Field<'b>,
-                #[serde(borrow, default)]
-                trace_info_type: Field<'b>,
-            }
-            let probe: Probe = parse_at(text)?;
-            if probe.trace_info.present().is_none() && probe.trace_info_type.present().is_none() {
-                let info: TraceInfo<'a> = parse_at(text)?;
-                return Ok(Envelope {
-                    trace_info: Some(info),
-                    bare_type: Some(ty.to_owned()),
-                    ..Default::default()
-                });
-            }
-        }
-        // The fast path, when it can read the text; else serde_json, whose
-        // errors the caller gets.
-        #[cfg(test)]
-        let fast = !SERDE_ONLY.with(std::cell::Cell::get);
-        #[cfg(not(test))]
-        let fast = true;
-        if let Some((mut env, clean)) = fast
-            .then(|| Reader::read_all(text, Envelope::fast))
-            .flatten()
-        {
-            env.clean = clean;
-            return Ok(env);
-        }
-        return parse_at::<ObjectOnly<Envelope>>(text).map(|e| e.0);
+    if !raw_kind_is_object(text) {
+        return Err(Error::new(
+            ErrorCode::InvalidType,
+            "",
+            "expected a trace-task object",
+        ));
     }
-    Err(Error::new(
-        ErrorCode::InvalidType,
-        "",
-        "expected a trace-task object",
-    ))
+    if let Some(ty) = bare_type {
+        if let Some(bare) = parse_bare(text, ty)? {
+            return Ok(bare);
+        }
+    }
+    // The fast path, when it can read the text; else serde_json, whose
+    // errors the caller gets.
+    #[cfg(test)]
+    let fast = !SERDE_ONLY.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    let fast = true;
+    if let Some((mut env, clean)) = fast
+        .then(|| Reader::read_all(text, Envelope::fast))
+        .flatten()
+    {
+        env.clean = clean;
+        return Ok(env);
+    }
+    parse_envelope_serde(text)
+}
+
+/// A bare trace_info of type `ty`: the object, when it has neither
+/// `trace_info` nor `trace_info_type` (else `None`: it is an envelope).
+#[inline(never)]
+fn parse_bare<'a>(text: &'a str, ty: &str) -> Result<Option<Envelope<'a>>, Error> {
+    #[derive(Deserialize)]
+    struct Probe<'b> {
+        #[serde(borrow, default)]
+        trace_info: Field<'b>,
+        #[serde(borrow, default)]
+        trace_info_type: Field<'b>,
+    }
+    let probe: Probe = parse_at(text)?;
+    if probe.trace_info.present().is_some() || probe.trace_info_type.present().is_some() {
+        return Ok(None);
+    }
+    let info: TraceInfo<'a> = parse_at(text)?;
+    Ok(Some(Envelope {
+        trace_info: Some(info),
+        bare_type: Some(ty.to_owned()),
+        ..Default::default()
+    }))
+}
+
+/// serde_json's reading of an envelope: for what the fast path leaves to it.
+/// Out of line, so that a first call that does not need it does not compile
+/// it.
+#[inline(never)]
+fn parse_envelope_serde(text: &str) -> Result<Envelope<'_>, Error> {
+    parse_at::<ObjectOnly<Envelope>>(text).map(|e| e.0)
 }
 
 /// `str::lines` without its iterator machinery: splits at `\n`, drops a `\r`

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 /// A string read from the input, borrowed when it has no escapes.
@@ -451,18 +451,11 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
         }
     }
     for (slot, &(v0, v1)) in out.iter_mut().zip(&found) {
-        if v1 > v0 {
-            *slot = raw_value(&s[v0..v1]);
+        // A member's value in valid JSON text is valid JSON text.
+        if let Some(v) = s.get(v0..v1).filter(|v| !v.is_empty()) {
+            *slot = Some(Json::Raw(Raw::validated(v)));
         }
     }
-}
-
-/// Raw JSON text as a value (`None` when it is not JSON).
-#[inline(never)]
-fn raw_value(s: &str) -> Option<Json<'_>> {
-    serde_json::from_str::<&RawValue>(s)
-        .ok()
-        .map(|r| Json::Raw(Raw::from(r)))
 }
 
 /// Finds a key in an ordered object.
@@ -520,35 +513,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObj<'a> {
 
 impl Serialize for Json<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Json::Null => s.serialize_unit(),
-            Json::Bool(b) => s.serialize_bool(*b),
-            Json::Int(i) => s.serialize_i64(*i),
-            Json::Float(f) => {
-                if f.is_finite() {
-                    s.serialize_f64(*f)
-                } else {
-                    s.serialize_unit()
-                }
-            }
-            Json::Str(v) => s.serialize_str(v),
-            Json::Raw(r) => r.serialize(s),
-            Json::RawOwned(r) => r.serialize(s),
-            Json::Obj(o) => {
-                let mut m = s.serialize_map(Some(o.len()))?;
-                for (k, v) in o {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
-            Json::Arr(a) => {
-                let mut q = s.serialize_seq(Some(a.len()))?;
-                for v in a {
-                    q.serialize_element(v)?;
-                }
-                q.end()
-            }
-        }
+        crate::write::as_raw(s, |out| crate::write::json(out, self))
     }
 }
 

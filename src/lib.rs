@@ -80,8 +80,8 @@ fn write_mapped(input: &str, opts: &Options, each: bool) -> Result<String, Error
     let n = input.len();
     let guess = n.saturating_add(n / 8).saturating_add(4096);
     if each {
-        map_each(input, opts).map(|b| write::to_string_sized(&b, guess))
+        map_each(input, opts).map(|b| write::result_text(&b.result, Some(&b.errors), guess))
     } else {
-        map(input, opts).map(|r| write::to_string_sized(&r, guess))
+        map(input, opts).map(|r| write::result_text(&r, None, guess))
     }
 }

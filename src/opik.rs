@@ -4,12 +4,13 @@
 
 use std::borrow::Cow;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 
 use crate::error::Warning;
 use crate::ids::Uuid;
 use crate::json::Json;
 use crate::time::Time;
+use crate::write;
 
 /// Opik's `ErrorInfo_Write`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -96,100 +97,152 @@ fn some<'j, 'a>(v: &'j Option<Json<'a>>) -> Option<&'j Json<'a>> {
     v.as_ref().filter(|j| !j.is_null())
 }
 
-struct TimeText(Time);
+/// A field name and its colon, after a comma: written as ready-made bytes.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
 
-impl Serialize for TimeText {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (b, n) = self.0.format_bytes();
-        s.serialize_str(std::str::from_utf8(&b[..n]).unwrap_or_default())
+fn write_uuid(out: &mut Vec<u8>, id: &Uuid) {
+    out.push(b'"');
+    out.extend_from_slice(&id.text_bytes());
+    out.push(b'"');
+}
+
+fn write_time(out: &mut Vec<u8>, t: Time) {
+    let (b, n) = t.format_bytes();
+    out.push(b'"');
+    out.extend_from_slice(&b[..n]);
+    out.push(b'"');
+}
+
+fn write_tags(out: &mut Vec<u8>, tags: &[Cow<'_, str>]) {
+    out.extend_from_slice(key!("tags"));
+    out.push(b'[');
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write::string(out, t);
+    }
+    out.push(b']');
+}
+
+fn write_error_info(out: &mut Vec<u8>, e: &ErrorInfo) {
+    out.extend_from_slice(key!("error_info"));
+    out.extend_from_slice(b"{\"exception_type\":");
+    write::string(out, &e.exception_type);
+    out.extend_from_slice(key!("message"));
+    write::string(out, &e.message);
+    out.extend_from_slice(key!("traceback"));
+    write::string(out, &e.traceback);
+    out.push(b'}');
+}
+
+/// Writes `,"name":value` when `v` is present and not null.
+fn write_some(out: &mut Vec<u8>, name: &[u8], v: &Option<Json<'_>>) {
+    if let Some(v) = some(v) {
+        out.extend_from_slice(name);
+        write::json(out, v);
+    }
+}
+
+impl Trace<'_> {
+    /// Appends the trace's JSON text to `out`, in the SDK's field order.
+    #[inline(never)]
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        write_uuid(out, &self.id);
+        out.extend_from_slice(key!("project_name"));
+        write::string(out, &self.project_name);
+        if !self.name.is_null() {
+            out.extend_from_slice(key!("name"));
+            write::json(out, &self.name);
+        }
+        if let Some(t) = self.start_time {
+            out.extend_from_slice(key!("start_time"));
+            write_time(out, t);
+        }
+        if let Some(t) = self.end_time {
+            out.extend_from_slice(key!("end_time"));
+            write_time(out, t);
+        }
+        write_some(out, key!("input"), &self.input);
+        write_some(out, key!("output"), &self.output);
+        write_some(out, key!("metadata"), &self.metadata);
+        write_tags(out, &self.tags);
+        if let Some(e) = &self.error_info {
+            write_error_info(out, e);
+        }
+        if let Some(t) = self.ttft {
+            out.extend_from_slice(key!("ttft"));
+            write::float(out, t);
+        }
+        write_some(out, key!("thread_id"), &self.thread_id);
+        out.push(b'}');
+    }
+}
+
+impl Span<'_> {
+    /// Appends the span's JSON text to `out`, in the SDK's field order.
+    #[inline(never)]
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        write_uuid(out, &self.id);
+        out.extend_from_slice(key!("project_name"));
+        write::string(out, &self.project_name);
+        out.extend_from_slice(key!("trace_id"));
+        write_uuid(out, &self.trace_id);
+        if let Some(p) = &self.parent_span_id {
+            out.extend_from_slice(key!("parent_span_id"));
+            write_uuid(out, p);
+        }
+        if !self.name.is_null() {
+            out.extend_from_slice(key!("name"));
+            write::json(out, &self.name);
+        }
+        out.extend_from_slice(key!("type"));
+        write::string(out, self.kind);
+        if let Some(t) = self.start_time {
+            out.extend_from_slice(key!("start_time"));
+            write_time(out, t);
+        }
+        if let Some(t) = self.end_time {
+            out.extend_from_slice(key!("end_time"));
+            write_time(out, t);
+        }
+        write_some(out, key!("input"), &self.input);
+        write_some(out, key!("output"), &self.output);
+        write_some(out, key!("metadata"), &self.metadata);
+        write_some(out, key!("model"), &self.model);
+        write_some(out, key!("provider"), &self.provider);
+        write_tags(out, &self.tags);
+        write_some(out, key!("usage"), &self.usage);
+        if let Some(c) = self.total_estimated_cost {
+            out.extend_from_slice(key!("total_estimated_cost"));
+            write::float(out, c);
+        }
+        if let Some(e) = &self.error_info {
+            write_error_info(out, e);
+        }
+        if let Some(t) = self.ttft {
+            out.extend_from_slice(key!("ttft"));
+            write::float(out, t);
+        }
+        out.push(b'}');
     }
 }
 
 impl Serialize for Trace<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("project_name", &self.project_name)?;
-        if !self.name.is_null() {
-            m.serialize_entry("name", &self.name)?;
-        }
-        if let Some(t) = self.start_time {
-            m.serialize_entry("start_time", &TimeText(t))?;
-        }
-        if let Some(t) = self.end_time {
-            m.serialize_entry("end_time", &TimeText(t))?;
-        }
-        if let Some(v) = some(&self.input) {
-            m.serialize_entry("input", v)?;
-        }
-        if let Some(v) = some(&self.output) {
-            m.serialize_entry("output", v)?;
-        }
-        if let Some(v) = some(&self.metadata) {
-            m.serialize_entry("metadata", v)?;
-        }
-        m.serialize_entry("tags", &self.tags)?;
-        if let Some(e) = &self.error_info {
-            m.serialize_entry("error_info", e)?;
-        }
-        if let Some(t) = self.ttft {
-            m.serialize_entry("ttft", &t)?;
-        }
-        if let Some(v) = some(&self.thread_id) {
-            m.serialize_entry("thread_id", v)?;
-        }
-        m.end()
+        write::as_raw(s, |out| self.write(out))
     }
 }
 
 impl Serialize for Span<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("project_name", &self.project_name)?;
-        m.serialize_entry("trace_id", &self.trace_id)?;
-        if let Some(p) = &self.parent_span_id {
-            m.serialize_entry("parent_span_id", p)?;
-        }
-        if !self.name.is_null() {
-            m.serialize_entry("name", &self.name)?;
-        }
-        m.serialize_entry("type", self.kind)?;
-        if let Some(t) = self.start_time {
-            m.serialize_entry("start_time", &TimeText(t))?;
-        }
-        if let Some(t) = self.end_time {
-            m.serialize_entry("end_time", &TimeText(t))?;
-        }
-        if let Some(v) = some(&self.input) {
-            m.serialize_entry("input", v)?;
-        }
-        if let Some(v) = some(&self.output) {
-            m.serialize_entry("output", v)?;
-        }
-        if let Some(v) = some(&self.metadata) {
-            m.serialize_entry("metadata", v)?;
-        }
-        if let Some(v) = some(&self.model) {
-            m.serialize_entry("model", v)?;
-        }
-        if let Some(v) = some(&self.provider) {
-            m.serialize_entry("provider", v)?;
-        }
-        m.serialize_entry("tags", &self.tags)?;
-        if let Some(v) = some(&self.usage) {
-            m.serialize_entry("usage", v)?;
-        }
-        if let Some(c) = self.total_estimated_cost {
-            m.serialize_entry("total_estimated_cost", &c)?;
-        }
-        if let Some(e) = &self.error_info {
-            m.serialize_entry("error_info", e)?;
-        }
-        if let Some(t) = self.ttft {
-            m.serialize_entry("ttft", &t)?;
-        }
-        m.end()
+        write::as_raw(s, |out| self.write(out))
     }
 }
 

@@ -1,11 +1,142 @@
-//! JSON text out. Every serialisation of the crate writes with serde_json
-//! into a `Vec<u8>` ([`to_string_sized`], and [`result_pieces`] piece by
-//! piece): each writer type is one more copy of the output types'
-//! serializers in the `.wasm`, so there is only one.
+//! JSON text out. Traces, spans and the JSON values the mapper builds are
+//! written straight into a `Vec<u8>` by the writers here ([`json`],
+//! [`string`], and `Trace::write`/`Span::write`), with the field names as
+//! ready-made bytes and string bodies copied between the bytes that need an
+//! escape (found 16 bytes a step). Everything else goes through serde_json
+//! ([`to_string_sized`]), and the output types' `Serialize` impls hand
+//! serde_json the text these writers make, so there is one way to write each
+//! of them.
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
+use crate::json::Json;
 use crate::{Error, MapResult};
+
+/// The name under which serde_json's serializer writes a string verbatim
+/// (what its own `RawValue` serialises as).
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// Serialises, with serde_json's serializer, the JSON text that `write`
+/// makes: verbatim, as a raw value.
+pub(crate) fn as_raw<S: Serializer>(
+    s: S,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> Result<S::Ok, S::Error> {
+    let mut buf = Vec::new();
+    write(&mut buf);
+    // SAFETY: the writers of this module write only UTF-8 (see `string`).
+    let text = unsafe { std::str::from_utf8_unchecked(&buf) };
+    let mut st = s.serialize_struct(RAW_TOKEN, 1)?;
+    st.serialize_field(RAW_TOKEN, text)?;
+    st.end()
+}
+
+/// Writes `s` as a JSON string, escaped as serde_json escapes: `"` and `\`,
+/// the five short escapes, `\u00XX` (lowercase) for other control
+/// characters, nothing else.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut from = 0;
+    loop {
+        let at = crate::simd::find(
+            b,
+            from,
+            |v| v.eq(b'"').or(v.eq(b'\\')).or(v.below(0x20)),
+            |c| c == b'"' || c == b'\\' || c < 0x20,
+        );
+        out.extend_from_slice(&b[from..at.min(b.len())]);
+        let Some(&c) = b.get(at) else {
+            break;
+        };
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 15)]);
+            }
+        }
+        from = at + 1;
+    }
+    out.push(b'"');
+}
+
+/// Writes a JSON value: built objects and arrays, strings escaped, numbers
+/// as serde_json writes them, input text verbatim.
+pub fn json(out: &mut Vec<u8>, v: &Json<'_>) {
+    match v {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(true) => out.extend_from_slice(b"true"),
+        Json::Bool(false) => out.extend_from_slice(b"false"),
+        Json::Int(i) => int(out, *i),
+        Json::Float(f) => float(out, *f),
+        Json::Str(s) => string(out, s),
+        Json::Raw(r) => out.extend_from_slice(r.get().as_bytes()),
+        Json::RawOwned(r) => out.extend_from_slice(r.get().as_bytes()),
+        Json::Obj(o) => {
+            out.push(b'{');
+            for (i, (k, v)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, k);
+                out.push(b':');
+                json(out, v);
+            }
+            out.push(b'}');
+        }
+        Json::Arr(a) => {
+            out.push(b'[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json(out, v);
+            }
+            out.push(b']');
+        }
+    }
+}
+
+/// Writes an integer in decimal.
+pub fn int(out: &mut Vec<u8>, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Writes a float as serde_json does (its shortest form); `null` when it is
+/// not finite.
+#[inline(never)]
+pub fn float(out: &mut Vec<u8>, f: f64) {
+    if f.is_finite() {
+        let _ = serde_json::to_writer(&mut *out, &f);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
 
 /// Compact JSON text of `value`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
@@ -47,26 +178,52 @@ pub fn result_pieces(
     // slices), so that no serializer is compiled twice. Traces are few: one
     // a task.
     let mut buf = Vec::with_capacity(PIECE + PIECE / 4);
-    buf.extend_from_slice(b"{\"traces\":");
-    write_into(&result.traces, &mut buf);
-    buf.extend_from_slice(b",\"spans\":[");
+    write_result(result, errors, &mut buf, PIECE, pass);
+    pass_all(&mut buf, pass);
+}
+
+/// [`result_pieces`] into `buf`, passing it on whenever it holds `piece`
+/// bytes or more between two spans (the rest stays in `buf`).
+fn write_result(
+    result: &MapResult<'_>,
+    errors: Option<&Vec<Error>>,
+    buf: &mut Vec<u8>,
+    piece: usize,
+    pass: &mut dyn FnMut(&str),
+) {
+    buf.extend_from_slice(b"{\"traces\":[");
+    for (i, trace) in result.traces.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        trace.write(buf);
+    }
+    buf.extend_from_slice(b"],\"spans\":[");
     for (i, span) in result.spans.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        write_into(span, &mut buf);
-        if buf.len() >= PIECE {
-            pass_all(&mut buf, pass);
+        span.write(buf);
+        if buf.len() >= piece {
+            pass_all(buf, pass);
         }
     }
     buf.extend_from_slice(b"],\"warnings\":");
-    write_into(&result.warnings, &mut buf);
+    write_into(&result.warnings, buf);
     if let Some(e) = errors {
         buf.extend_from_slice(b",\"errors\":");
-        write_into(e, &mut buf);
+        write_into(e, buf);
     }
     buf.push(b'}');
-    pass_all(&mut buf, pass);
+}
+
+/// The whole text of a mapping result, as [`result_pieces`] writes it
+/// (`errors` as there), in a buffer that starts with `capacity` bytes.
+pub fn result_text(result: &MapResult<'_>, errors: Option<&Vec<Error>>, capacity: usize) -> String {
+    let mut buf = Vec::with_capacity(capacity);
+    write_result(result, errors, &mut buf, usize::MAX, &mut |_| {});
+    // SAFETY: as in `pass_all`.
+    unsafe { String::from_utf8_unchecked(buf) }
 }
 
 /// Appends the JSON text of `value` to `buf`.
@@ -78,8 +235,9 @@ fn write_into<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) {
 /// Hands the whole buffer on and empties it.
 #[inline(never)]
 fn pass_all(buf: &mut Vec<u8>, pass: &mut dyn FnMut(&str)) {
-    // SAFETY: as in `to_string_sized`: serde_json writes only UTF-8, and
-    // the buffer holds whole values and ASCII punctuation.
+    // SAFETY: as in `to_string_sized`: serde_json and the writers of this
+    // module write only UTF-8 (whole strings, whole input values, ASCII
+    // syntax), and the buffer holds whole values and ASCII punctuation.
     pass(unsafe { std::str::from_utf8_unchecked(buf) });
     buf.clear();
 }
@@ -87,6 +245,73 @@ fn pass_all(buf: &mut Vec<u8>, pass: &mut dyn FnMut(&str)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        // Every ASCII byte, alone and inside runs that cross 16-byte blocks.
+        let mut cases: Vec<String> = (0u8..128).map(|c| (c as char).to_string()).collect();
+        for c in 0u8..128 {
+            let run = "é€😀abcdefghijklmnopq";
+            cases.push(format!("{run}{}{run}{}", c as char, c as char));
+        }
+        cases.push(String::new());
+        cases.push("x".repeat(100));
+        cases.push("\u{7f}\u{80}\u{2028}\\\"".to_owned());
+        for s in cases {
+            assert_eq!(
+                text(|o| string(o, &s)),
+                serde_json::to_string(&s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        for i in [0, 1, -1, 9, 10, -10, 1234567890, i64::MAX, i64::MIN] {
+            assert_eq!(text(|o| int(o, i)), serde_json::to_string(&i).unwrap());
+        }
+        for f in [0.0, -0.0, 1.0, 0.1, 1e300, 1.86e-5, 3.7966654999999996] {
+            assert_eq!(text(|o| float(o, f)), serde_json::to_string(&f).unwrap());
+        }
+        assert_eq!(text(|o| float(o, f64::NAN)), "null");
+    }
+
+    #[test]
+    fn values_are_written_as_serde_json_writes_them() {
+        use std::borrow::Cow;
+        // Keys in sorted order, so that serde_json's own (sorted) map has
+        // the same order.
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_str(r#"{"b" : [1, 2.50]}"#).unwrap();
+        let v = Json::Obj(vec![
+            (
+                Cow::Borrowed("a\n"),
+                Json::Arr(vec![Json::Null, Json::Bool(true), Json::Int(-3)]),
+            ),
+            (Cow::Borrowed("b"), Json::Float(0.5)),
+            (Cow::Borrowed("c"), Json::Str(Cow::Borrowed("q\"\u{1}"))),
+            (Cow::Borrowed("d"), Json::Obj(Vec::new())),
+            (Cow::Borrowed("e"), Json::Float(f64::INFINITY)),
+        ]);
+        let expected = serde_json::json!({
+            "a\n": [null, true, -3], "b": 0.5, "c": "q\"\u{1}", "d": {}, "e": null,
+        });
+        assert_eq!(
+            text(|o| json(o, &v)),
+            serde_json::to_string(&expected).unwrap()
+        );
+        // Input text stays as it is, through `Serialize` too.
+        let r = Json::from(raw);
+        assert_eq!(text(|o| json(o, &r)), raw.get());
+        assert_eq!(serde_json::to_string(&r).unwrap(), raw.get());
+    }
     use serde_json::value::RawValue;
 
     #[test]
