@@ -35,8 +35,8 @@ macro_rules! raw_struct {
             $($(pub $efield: $ety,)*)?
         }
 
-        #[cfg(test)]
-        impl fast_tests::Dump for $name<'_> {
+        #[cfg(any(test, fuzzing))]
+        impl dump::Dump for $name<'_> {
             fn dump(&self, out: &mut String) {
                 out.push('{');
                 $(
@@ -339,8 +339,8 @@ impl<'a> Fast<'a> for Outputs<'a> {
     }
 }
 
-#[cfg(test)]
-impl fast_tests::Dump for Outputs<'_> {
+#[cfg(any(test, fuzzing))]
+impl dump::Dump for Outputs<'_> {
     fn dump(&self, out: &mut String) {
         self.raw.dump(out);
     }
@@ -970,6 +970,18 @@ fn raw_kind_is_object(text: &str) -> bool {
 thread_local! {
     /// Makes [`parse_envelope`] skip its fast path (tests compare the two).
     static SERDE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(any(test, fuzzing))]
+mod dump;
+
+/// Reads `text` as one envelope with the fast path and with serde_json
+/// alone, and panics when the fast path accepts what serde_json rejects or
+/// reads it differently. For the fuzz targets (built with `cfg(fuzzing)`).
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub fn check_fast_path(text: &str) {
+    dump::agree(text);
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub fn assert_json(text: &str, what: &str) {
 /// structured error or valid JSON, the same result on a second call, and
 /// requests whose bodies are JSON.
 pub fn check(text: &str, opts: &Options) {
+    // The envelope's fast path reads what serde_json reads, or gives up.
+    dify_opik::input::check_fast_path(text);
     let first = dify_opik::map_json(text, opts);
     match &first {
         Ok(s) => assert_json(s, "map_json output"),
