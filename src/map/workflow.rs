@@ -445,7 +445,7 @@ fn nodes_meta<'a>(nodes: &'a [Node<'a>]) -> Vec<linked::NodeFacts<'a>> {
 }
 
 struct RunInfo<'r, 'a> {
-    run_id: &'r str,
+    run_id: &'r Cow<'a, str>,
     tenant_id: Json<'a>,
     app_id: Json<'a>,
     app_name: Json<'a>,
@@ -455,12 +455,11 @@ struct RunInfo<'r, 'a> {
 }
 
 fn base_meta<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
-    let mut meta = n.meta.clone();
-    obj_set(
-        &mut meta,
-        "workflow_run_id",
-        Json::Str(Cow::Owned(run.run_id.to_owned())),
-    );
+    // Room for the keys the mappers add (about a dozen), so that they do
+    // not grow the list again and again.
+    let mut meta = Vec::with_capacity(n.meta.len() + 16);
+    meta.extend(n.meta.iter().cloned());
+    obj_set(&mut meta, "workflow_run_id", Json::Str(run.run_id.clone()));
     obj_set(&mut meta, "node_execution_id", n.id_raw.clone());
     obj_set(&mut meta, "tenant_id", run.tenant_id.clone());
     obj_set(&mut meta, "app_id", run.app_id.clone());
