@@ -140,6 +140,30 @@ fn write_error_info(out: &mut Vec<u8>, e: &ErrorInfo) {
     out.push(b'}');
 }
 
+/// Opens an object with its `id` and `project_name`.
+fn write_head(out: &mut Vec<u8>, id: &Uuid, project: &str) {
+    out.extend_from_slice(b"{\"id\":");
+    write_uuid(out, id);
+    out.extend_from_slice(key!("project_name"));
+    write::string(out, project);
+}
+
+/// Writes `,"name":number` when there is a number.
+fn write_float_at(out: &mut Vec<u8>, name: &[u8], f: Option<f64>) {
+    if let Some(f) = f {
+        out.extend_from_slice(name);
+        write::float(out, f);
+    }
+}
+
+/// Writes `,"name":time` when there is a time.
+fn write_time_at(out: &mut Vec<u8>, name: &[u8], t: Option<Time>) {
+    if let Some(t) = t {
+        out.extend_from_slice(name);
+        write_time(out, t);
+    }
+}
+
 /// Writes `,"name":value` when `v` is present and not null.
 fn write_some(out: &mut Vec<u8>, name: &[u8], v: &Option<Json<'_>>) {
     if let Some(v) = some(v) {
@@ -152,22 +176,13 @@ impl Trace<'_> {
     /// Appends the trace's JSON text to `out`, in the SDK's field order.
     #[inline(never)]
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"id\":");
-        write_uuid(out, &self.id);
-        out.extend_from_slice(key!("project_name"));
-        write::string(out, &self.project_name);
+        write_head(out, &self.id, &self.project_name);
         if !self.name.is_null() {
             out.extend_from_slice(key!("name"));
             write::json(out, &self.name);
         }
-        if let Some(t) = self.start_time {
-            out.extend_from_slice(key!("start_time"));
-            write_time(out, t);
-        }
-        if let Some(t) = self.end_time {
-            out.extend_from_slice(key!("end_time"));
-            write_time(out, t);
-        }
+        write_time_at(out, key!("start_time"), self.start_time);
+        write_time_at(out, key!("end_time"), self.end_time);
         write_some(out, key!("input"), &self.input);
         write_some(out, key!("output"), &self.output);
         write_some(out, key!("metadata"), &self.metadata);
@@ -175,10 +190,7 @@ impl Trace<'_> {
         if let Some(e) = &self.error_info {
             write_error_info(out, e);
         }
-        if let Some(t) = self.ttft {
-            out.extend_from_slice(key!("ttft"));
-            write::float(out, t);
-        }
+        write_float_at(out, key!("ttft"), self.ttft);
         write_some(out, key!("thread_id"), &self.thread_id);
         out.push(b'}');
     }
@@ -188,10 +200,7 @@ impl Span<'_> {
     /// Appends the span's JSON text to `out`, in the SDK's field order.
     #[inline(never)]
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"id\":");
-        write_uuid(out, &self.id);
-        out.extend_from_slice(key!("project_name"));
-        write::string(out, &self.project_name);
+        write_head(out, &self.id, &self.project_name);
         out.extend_from_slice(key!("trace_id"));
         write_uuid(out, &self.trace_id);
         if let Some(p) = &self.parent_span_id {
@@ -204,14 +213,8 @@ impl Span<'_> {
         }
         out.extend_from_slice(key!("type"));
         write::string(out, self.kind);
-        if let Some(t) = self.start_time {
-            out.extend_from_slice(key!("start_time"));
-            write_time(out, t);
-        }
-        if let Some(t) = self.end_time {
-            out.extend_from_slice(key!("end_time"));
-            write_time(out, t);
-        }
+        write_time_at(out, key!("start_time"), self.start_time);
+        write_time_at(out, key!("end_time"), self.end_time);
         write_some(out, key!("input"), &self.input);
         write_some(out, key!("output"), &self.output);
         write_some(out, key!("metadata"), &self.metadata);
@@ -219,17 +222,11 @@ impl Span<'_> {
         write_some(out, key!("provider"), &self.provider);
         write_tags(out, &self.tags);
         write_some(out, key!("usage"), &self.usage);
-        if let Some(c) = self.total_estimated_cost {
-            out.extend_from_slice(key!("total_estimated_cost"));
-            write::float(out, c);
-        }
+        write_float_at(out, key!("total_estimated_cost"), self.total_estimated_cost);
         if let Some(e) = &self.error_info {
             write_error_info(out, e);
         }
-        if let Some(t) = self.ttft {
-            out.extend_from_slice(key!("ttft"));
-            write::float(out, t);
-        }
+        write_float_at(out, key!("ttft"), self.ttft);
         out.push(b'}');
     }
 }

@@ -125,48 +125,43 @@ impl<'a> Reader<'a> {
         &mut self,
         member: &mut dyn FnMut(&mut Self, &'a str) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        self.enter()?;
-        if self.peek()? == b'}' {
-            self.pos += 1;
-        } else {
-            loop {
-                if self.peek()? != b'"' {
-                    return None;
-                }
-                let start = self.pos;
-                if self.string()? {
-                    return None;
-                }
-                let key = self.text.get(start + 1..self.pos - 1)?;
-                self.eat(b':')?;
-                member(self, key)?;
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+        self.items(b'{', b'}', &mut |r| {
+            if r.peek()? != b'"' {
+                return None;
             }
-        }
-        self.depth -= 1;
-        Some(())
+            let start = r.pos;
+            if r.string()? {
+                return None;
+            }
+            let key = r.text.get(start + 1..r.pos - 1)?;
+            r.eat(b':')?;
+            member(r, key)
+        })
     }
 
     /// Reads an array, calling `element` for each element, which it must read.
     pub fn array(&mut self, element: &mut dyn FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
+        self.items(b'[', b']', element)
+    }
+
+    /// Reads a container from `open` to `close`, its items separated by
+    /// commas; `item` reads one.
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        item: &mut dyn FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.enter()?;
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.pos += 1;
         } else {
             loop {
-                element(self)?;
+                item(self)?;
                 match self.peek()? {
                     b',' => self.pos += 1,
-                    b']' => {
+                    c if c == close => {
                         self.pos += 1;
                         break;
                     }
