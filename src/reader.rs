@@ -11,7 +11,8 @@
 //! envelope's own levels, deep nesting, a number where an object field is
 //! read), and the caller then reads the text with serde_json, whose result
 //! and errors stay the reference. So this path only has to agree with
-//! serde_json on what it accepts; `tests` compare the two.
+//! serde_json on what it accepts; the tests in `src/input/fast_tests.rs` and
+//! the fuzz targets (`input::check_fast_path`) compare the two.
 
 use crate::json::Raw;
 
