@@ -82,12 +82,7 @@ impl<'a> From<&'a RawValue> for Raw<'a> {
 
 impl Serialize for Raw<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // What serde_json's own `RawValue` does: its serializer writes the
-        // one field of a struct of this name verbatim.
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct(RAW_VALUE_TOKEN, 1)?;
-        st.serialize_field(RAW_VALUE_TOKEN, self.0)?;
-        st.end()
+        crate::write::verbatim(s, self.0)
     }
 }
 
@@ -117,7 +112,7 @@ impl From<Raw<'_>> for RawBuf {
 
 impl Serialize for RawBuf {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Raw(&self.0).serialize(s)
+        crate::write::verbatim(s, &self.0)
     }
 }
 
@@ -543,8 +538,9 @@ pub(crate) fn sort_keys(o: Obj<'static>) -> Obj<'static> {
 pub struct Tree(pub Json<'static>);
 
 /// The key serde_json's `Value` reader treats as a boxed raw value when it
-/// comes first in an object.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+/// comes first in an object, and the struct name under which its serializer
+/// writes a string verbatim.
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 impl<'de> Deserialize<'de> for Tree {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

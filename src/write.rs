@@ -13,10 +13,6 @@ use serde::Serialize;
 use crate::json::Json;
 use crate::{Error, MapResult};
 
-/// The name under which serde_json's serializer writes a string verbatim
-/// (what its own `RawValue` serialises as).
-const RAW_TOKEN: &str = "$serde_json::private::RawValue";
-
 /// Serialises, with serde_json's serializer, the JSON text that `write`
 /// makes: verbatim, as a raw value.
 pub(crate) fn as_raw<S: Serializer>(
@@ -26,9 +22,15 @@ pub(crate) fn as_raw<S: Serializer>(
     let mut buf = Vec::new();
     write(&mut buf);
     // SAFETY: the writers of this module write only UTF-8 (see `string`).
-    let text = unsafe { std::str::from_utf8_unchecked(&buf) };
-    let mut st = s.serialize_struct(RAW_TOKEN, 1)?;
-    st.serialize_field(RAW_TOKEN, text)?;
+    verbatim(s, unsafe { std::str::from_utf8_unchecked(&buf) })
+}
+
+/// Serialises JSON text verbatim with serde_json's serializer, as its own
+/// `RawValue` does: the one field of a struct of the raw-value name is
+/// written as it is.
+pub(crate) fn verbatim<S: Serializer>(s: S, text: &str) -> Result<S::Ok, S::Error> {
+    let mut st = s.serialize_struct(crate::json::RAW_VALUE_TOKEN, 1)?;
+    st.serialize_field(crate::json::RAW_VALUE_TOKEN, text)?;
     st.end()
 }
 
