@@ -272,23 +272,12 @@ impl<'a> Fast<'a> for ProcessData<'a> {
         let mut p = ProcessData::default();
         let mut seen: Vec<&'a str> = Vec::new();
         r.object(&mut |r, k| {
-            let slot = match k {
-                "model_mode" => &mut p.model_mode,
-                "prompts" => &mut p.prompts,
-                "usage" => &mut p.usage,
-                "model_provider" => &mut p.model_provider,
-                "model_name" => &mut p.model_name,
-                _ => {
-                    r.skip()?;
-                    if !seen.contains(&k) {
-                        seen.push(k);
-                    }
-                    return Some(());
-                }
-            };
-            *slot = Some(Json::Raw(r.raw()?));
             if !seen.contains(&k) {
                 seen.push(k);
+            }
+            match p.slot(k) {
+                Some(slot) => *slot = Some(Json::Raw(r.raw()?)),
+                None => r.skip()?,
             }
             Some(())
         })?;
@@ -301,11 +290,7 @@ impl<'a> Fast<'a> for RawObj<'a> {
     fn fast(r: &mut Reader<'a>) -> Option<Self> {
         let mut out: crate::json::Obj<'a> = Vec::new();
         r.object(&mut |r, k| {
-            let v = Json::Raw(r.raw()?);
-            match out.iter_mut().find(|(key, _)| key == k) {
-                Some(slot) => slot.1 = v,
-                None => out.push((Cow::Borrowed(k), v)),
-            }
+            crate::json::obj_put(&mut out, Cow::Borrowed(k), Json::Raw(r.raw()?));
             Some(())
         })?;
         Some(RawObj(out))
@@ -331,10 +316,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Outputs<'a> {
 
 impl<'a> Fast<'a> for Outputs<'a> {
     fn fast(r: &mut Reader<'a>) -> Option<Self> {
-        let (raw, usage, known) = r.raw_member("usage")?;
+        let (raw, usage) = r.raw_member("usage")?;
         Some(Outputs {
             raw: Field(Some(raw)),
-            usage: known.then_some(usage),
+            usage,
         })
     }
 }
@@ -553,7 +538,19 @@ pub struct ProcessData<'a> {
     pub model_name: Option<Json<'a>>,
 }
 
-impl ProcessData<'_> {
+impl<'a> ProcessData<'a> {
+    /// The field of a key the mapping reads (both readers fill it).
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Json<'a>>> {
+        Some(match key {
+            "model_mode" => &mut self.model_mode,
+            "prompts" => &mut self.prompts,
+            "usage" => &mut self.usage,
+            "model_provider" => &mut self.model_provider,
+            "model_name" => &mut self.model_name,
+            _ => return None,
+        })
+    }
+
     /// Converts into owned values.
     pub fn into_owned(self) -> ProcessData<'static> {
         ProcessData {
@@ -579,15 +576,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ProcessData<'a> {
                 let mut p = ProcessData::default();
                 let mut seen: Vec<Cow<'a, str>> = Vec::new();
                 while let Some(k) = m.next_key::<Text<'a>>()? {
-                    let slot = match k.as_str() {
-                        "model_mode" => Some(&mut p.model_mode),
-                        "prompts" => Some(&mut p.prompts),
-                        "usage" => Some(&mut p.usage),
-                        "model_provider" => Some(&mut p.model_provider),
-                        "model_name" => Some(&mut p.model_name),
-                        _ => None,
-                    };
-                    match slot {
+                    match p.slot(k.as_str()) {
                         Some(s) => *s = Some(Json::from(m.next_value::<&'a RawValue>()?)),
                         None => {
                             m.next_value::<IgnoredAny>()?;

@@ -463,10 +463,16 @@ pub fn obj_get<'o, 'a>(o: &'o Obj<'a>, key: &str) -> Option<&'o Json<'a>> {
 /// `d[key] = value`).
 #[inline(never)]
 pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
-    if let Some(slot) = o.iter_mut().find(|(k, _)| k == key) {
+    obj_put(o, Cow::Borrowed(key), value);
+}
+
+/// [`obj_set`] with a key of any lifetime: also how an object read from the
+/// input keeps the last of duplicate keys in the place of the first.
+pub(crate) fn obj_put<'a>(o: &mut Obj<'a>, key: Cow<'a, str>, value: Json<'a>) {
+    if let Some(slot) = o.iter_mut().find(|(k, _)| *k == key) {
         slot.1 = value;
     } else {
-        o.push((Cow::Borrowed(key), value));
+        o.push((key, value));
     }
 }
 
@@ -492,12 +498,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObj<'a> {
                 let mut out: Obj<'a> = Vec::new();
                 while let Some(k) = m.next_key::<Text<'a>>()? {
                     let v: &'a RawValue = m.next_value()?;
-                    let v = Json::Raw(Raw::from(v));
-                    if let Some(slot) = out.iter_mut().find(|(key, _)| *key == k.0) {
-                        slot.1 = v;
-                    } else {
-                        out.push((k.0, v));
-                    }
+                    obj_put(&mut out, k.0, Json::from(v));
                 }
                 Ok(RawObj(out))
             }

@@ -264,7 +264,7 @@ impl MapResult<'_> {
     /// with `capacity` bytes (a good guess spares the copies of a growing
     /// buffer, and the memory they leave behind).
     pub fn to_json_sized(&self, capacity: usize) -> String {
-        crate::write::to_string_sized(self, capacity)
+        crate::write::result_text(self, None, capacity)
     }
 }
 

@@ -54,11 +54,8 @@ pub struct Reader<'a> {
 }
 
 /// A top-level member of a value, found while reading it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Member {
-    /// Not looked for (or not by this reader).
-    #[default]
-    Unknown,
+#[derive(Clone, Copy)]
+enum Member {
     /// The value is no object, or has no such key.
     Absent,
     /// The member's value, as a byte range of the input (the last one when
@@ -83,7 +80,7 @@ impl<'a> Reader<'a> {
             after_clean: false,
             clean: Vec::new(),
             want: None,
-            found: Member::Unknown,
+            found: Member::Absent,
         };
         let v = read(&mut r)?;
         r.ws();
@@ -200,17 +197,18 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::raw`], also finding the value of the top-level member `key`
     /// when the value is an object: what the mapping would otherwise look
-    /// up by scanning the text again.
-    pub fn raw_member(&mut self, key: &'static str) -> Option<(Raw<'a>, Option<Raw<'a>>, bool)> {
+    /// up by scanning the text again. The member is `Some(found)` when the
+    /// reading settles it, `None` when an escaped key leaves it open.
+    pub fn raw_member(&mut self, key: &'static str) -> Option<(Raw<'a>, Option<Option<Raw<'a>>>)> {
         self.want = Some(key);
         self.found = Member::Absent;
         let raw = self.raw();
         self.want = None;
         let raw = raw?;
         Some(match self.found {
-            Member::At(a, b) => (raw, Some(Raw::validated(self.text.get(a..b)?)), true),
-            Member::Unsure => (raw, None, false),
-            _ => (raw, None, true),
+            Member::At(a, b) => (raw, Some(Some(Raw::validated(self.text.get(a..b)?)))),
+            Member::Absent => (raw, Some(None)),
+            Member::Unsure => (raw, None),
         })
     }
 
@@ -404,7 +402,7 @@ impl<'a> Reader<'a> {
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }
-                            if question.is_none() && (hex == b"003f" || hex == b"003F") {
+                            if question.is_none() && crate::redact::escapes_question(&b[i + 1..]) {
                                 question = Some(i);
                             }
                             i += 6;

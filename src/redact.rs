@@ -164,6 +164,13 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
     }
 }
 
+/// Whether the escape whose text (after its backslash) starts `after` is a
+/// `?`: how both this pass and the envelope reader ([`crate::reader`]) spot
+/// an escaped one.
+pub(crate) fn escapes_question(after: &[u8]) -> bool {
+    matches!(after.get(..5), Some(b"u003f") | Some(b"u003F"))
+}
+
 /// Whether the part of a JSON string body after its first `?` (plain or
 /// escaped) may make it a signed URL: it has a `=`, plain or escaped. A cheap
 /// filter; [`strip_signed`] decides.
@@ -223,9 +230,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
         match (b[p], open) {
             (b'\\', Some(_)) => {
                 escapes = true;
-                if question.is_none()
-                    && matches!(b.get(p + 1..p + 6), Some(b"u003f") | Some(b"u003F"))
-                {
+                if question.is_none() && escapes_question(&b[p + 1..]) {
                     question = Some(p);
                 }
                 skip = p + 2;
@@ -263,7 +268,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
                     }
                 } else if question.is_some_and(|q| may_be_signed(&b[q + 1..p])) {
                     if let Some(clean) = strip_signed(&string_text(&text[start..end])) {
-                        let enc = crate::write::to_string(&clean);
+                        let enc = crate::write::text(|o| crate::write::string(o, &clean));
                         replace(start, end, &enc);
                         tally.hit(|| path(start, None));
                     }

@@ -132,8 +132,16 @@ pub fn headers(cfg: &Config) -> Vec<(String, String)> {
 
 /// Builds requests from a mapping result.
 pub fn build(result: &MapResult, cfg: &Config, limits: &Limits) -> Built {
-    let traces: Vec<String> = result.traces.iter().map(crate::write::to_string).collect();
-    let spans: Vec<String> = result.spans.iter().map(crate::write::to_string).collect();
+    let traces: Vec<String> = result
+        .traces
+        .iter()
+        .map(|t| crate::write::text(|o| t.write(o)))
+        .collect();
+    let spans: Vec<String> = result
+        .spans
+        .iter()
+        .map(|s| crate::write::text(|o| s.write(o)))
+        .collect();
     build_texts(&traces, &spans, cfg, limits)
 }
 
@@ -226,7 +234,7 @@ const KEPT: [&str; 9] = [
 
 /// Serialised size of a value.
 fn size_of(v: &Json) -> usize {
-    crate::write::to_string(v).len()
+    crate::write::text(|o| crate::write::json(o, v)).len()
 }
 
 /// What cutting one field does: its new value (`None` removes the field) and
@@ -297,7 +305,7 @@ fn truncate(text: &str, budget: usize, path: &str, warnings: &mut Vec<Warning>) 
                 done.remove(i);
             }
         }
-        current = crate::write::to_string(&Json::Obj(obj.clone()));
+        current = crate::write::text(|o| crate::write::json(o, &Json::Obj(obj.clone())));
     }
     current
 }

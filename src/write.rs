@@ -13,16 +13,22 @@ use serde::Serialize;
 use crate::json::Json;
 use crate::{Error, MapResult};
 
+/// The JSON text that `write` makes with the writers of this module.
+pub(crate) fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut buf = Vec::new();
+    write(&mut buf);
+    // SAFETY: the writers of this module write only UTF-8: whole `str`s,
+    // whole input values and ASCII syntax.
+    unsafe { String::from_utf8_unchecked(buf) }
+}
+
 /// Serialises, with serde_json's serializer, the JSON text that `write`
 /// makes: verbatim, as a raw value.
 pub(crate) fn as_raw<S: Serializer>(
     s: S,
     write: impl FnOnce(&mut Vec<u8>),
 ) -> Result<S::Ok, S::Error> {
-    let mut buf = Vec::new();
-    write(&mut buf);
-    // SAFETY: the writers of this module write only UTF-8 (see `string`).
-    verbatim(s, unsafe { std::str::from_utf8_unchecked(&buf) })
+    verbatim(s, &text(write))
 }
 
 /// Serialises JSON text verbatim with serde_json's serializer, as its own
@@ -176,9 +182,6 @@ pub fn result_pieces(
     errors: Option<&Vec<Error>>,
     pass: &mut dyn FnMut(&str),
 ) {
-    // Written with the same types as the whole result's fields (`Vec`s, not
-    // slices), so that no serializer is compiled twice. Traces are few: one
-    // a task.
     let mut buf = Vec::with_capacity(PIECE + PIECE / 4);
     write_result(result, errors, &mut buf, PIECE, pass);
     pass_all(&mut buf, pass);
@@ -210,6 +213,9 @@ fn write_result(
             pass_all(buf, pass);
         }
     }
+    // Warnings and errors go through serde_json, with the same types as the
+    // result's fields (`Vec`s, not slices), so that no serializer is
+    // compiled twice.
     buf.extend_from_slice(b"],\"warnings\":");
     write_into(&result.warnings, buf);
     if let Some(e) = errors {

@@ -50,7 +50,7 @@ fn canonical_key(g: &TraceInfo) -> String {
             .present()
             .map_or(Json::Null, |r| sorted_or_text(r.get())),
     ));
-    crate::write::to_string(&Json::Obj(m))
+    crate::write::text(|o| crate::write::json(o, &Json::Obj(m)))
 }
 
 /// `text` read as serde_json reads a `Value` (objects with sorted keys), or,
