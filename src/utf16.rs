@@ -16,6 +16,7 @@ pub const MAX_BYTES_PER_UNIT: usize = 3;
 /// [`MAX_BYTES_PER_UNIT`] bytes a unit; a shorter `dst` gets the characters
 /// that fit.
 pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
+    let tables = shuffles();
     let (mut i, mut j) = (0, 0);
     while i < src.len() {
         let n = ascii_blocks(
@@ -24,6 +25,15 @@ pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
         );
         i += n;
         j += n;
+        if let Some((read, written)) = encode_blocks(
+            tables,
+            src.get(i..).unwrap_or_default(),
+            dst.get_mut(j..).unwrap_or_default(),
+        ) {
+            i += read;
+            j += written;
+            continue;
+        }
         // Up to one block of units one at a time, then blocks again.
         let stop = src.len().min(i.saturating_add(BLOCK));
         while i < stop {
@@ -37,18 +47,7 @@ pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
                 j += 1;
                 continue;
             }
-            let (c, used) = if u & 0xf800 != 0xd800 {
-                (u, 1)
-            } else if u < 0xdc00 {
-                match src.get(i + 1).map(|&l| u32::from(l)) {
-                    Some(l) if l & 0xfc00 == 0xdc00 => {
-                        (0x1_0000 + ((u - 0xd800) << 10) + (l - 0xdc00), 2)
-                    }
-                    _ => (0xfffd, 1),
-                }
-            } else {
-                (0xfffd, 1)
-            };
+            let (c, used) = code_point(src, i);
             let Some(w) = put(dst, j, c) else {
                 return (i, j);
             };
@@ -63,8 +62,135 @@ pub fn encode_utf8(src: &[u16], dst: &mut [u8]) -> (usize, usize) {
     (i, j)
 }
 
+/// Encodes the blocks of eight units at the start of `src` that hold no
+/// surrogate into `dst` without a branch a character; returns the units
+/// read and the bytes written. `None` when the first block cannot be done
+/// so (or either slice is too short): the caller encodes one character at a
+/// time then. Portable code: none.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn encode_blocks(_: &Shuffles, _: &[u16], _: &mut [u8]) -> Option<(usize, usize)> {
+    None
+}
+
+/// [`encode_blocks`] with WebAssembly SIMD, for blocks of eight units of
+/// one to three UTF-8 bytes each: in mixed scripts, a character at a time
+/// mispredicts a branch at every change of width. Each unit is encoded at
+/// every width it could have, the right one is chosen lane by lane, and the
+/// bytes are packed in order with a shuffle from [`shuffles`] chosen by the
+/// lanes' widths. A block of two-byte characters and ASCII is done in one
+/// vector of 16-bit lanes; one with three-byte characters in two vectors of
+/// 32-bit lanes, four units each.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
+    use core::arch::wasm32::*;
+    let (mut i, mut j) = (0, 0);
+    // Block after block while eight units can be read and 32 bytes stored
+    // (a block writes at most 24 bytes, with stores of sixteen that may run
+    // eight past them).
+    while i + 8 <= src.len() && j + 32 <= dst.len() {
+        // SAFETY: `src[i..]` has at least eight readable units; wasm loads
+        // need no alignment.
+        let v = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
+        if v128_any_true(u16x8_eq(
+            v128_and(v, u16x8_splat(0xf800)),
+            u16x8_splat(0xd800),
+        )) {
+            // A surrogate: this block a unit at a time (a pair may end one
+            // unit past it; 25 bytes at most).
+            let end = i + 8;
+            while i < end {
+                let (c, used) = code_point(src, i);
+                let Some(w) = put(dst, j, c) else {
+                    return Some((i, j));
+                };
+                i += used;
+                j += w;
+            }
+            continue;
+        }
+        let wide = u16x8_ge(v, u16x8_splat(0x80));
+        if i > 0 && !v128_any_true(wide) && i + 24 <= src.len() {
+            // SAFETY: `src[i + 8..]` has at least sixteen readable units.
+            let (a, b) = unsafe {
+                let p = src.as_ptr().add(i + 8);
+                (
+                    v128_load(p.cast::<v128>()),
+                    v128_load(p.add(8).cast::<v128>()),
+                )
+            };
+            if !v128_any_true(v128_and(v128_or(a, b), u16x8_splat(0xff80))) {
+                // A run of ASCII: back to the caller's sixteen units a step.
+                break;
+            }
+        }
+        // SAFETY (all stores below): `dst[j..]` has at least 32 writable
+        // bytes; the stores write sixteen at `j`, and at most twelve past it.
+        // Table rows are sixteen readable bytes (indices below 256).
+        let p = unsafe { dst.as_mut_ptr().add(j) };
+        if !v128_any_true(u16x8_ge(v, u16x8_splat(0x800))) {
+            // One or two bytes a unit, in the unit's 16-bit lane.
+            let two = v128_or(
+                v128_or(u16x8_shr(v, 6), u16x8_splat(0xc0)),
+                u16x8_shl(
+                    v128_or(v128_and(v, u16x8_splat(0x3f)), u16x8_splat(0x80)),
+                    8,
+                ),
+            );
+            let lanes = v128_bitselect(two, v, wide);
+            let m = usize::from(i16x8_bitmask(wide));
+            unsafe {
+                let s = v128_load(tables.utf8_two[m].as_ptr().cast::<v128>());
+                v128_store(p.cast::<v128>(), i8x16_swizzle(lanes, s));
+            }
+            j += 8 + m.count_ones() as usize;
+        } else {
+            // One to three bytes a unit, in a 32-bit lane, four units at a time.
+            let mut k = 0;
+            for u in [u32x4_extend_low_u16x8(v), u32x4_extend_high_u16x8(v)] {
+                let low = v128_or(v128_and(u, u32x4_splat(0x3f)), u32x4_splat(0x80));
+                let six = u32x4_shr(u, 6);
+                let two = v128_or(v128_or(six, u32x4_splat(0xc0)), u32x4_shl(low, 8));
+                let mid = v128_or(v128_and(six, u32x4_splat(0x3f)), u32x4_splat(0x80));
+                let three = v128_or(
+                    v128_or(u32x4_shr(u, 12), u32x4_splat(0xe0)),
+                    v128_or(u32x4_shl(mid, 8), u32x4_shl(low, 16)),
+                );
+                let ge80 = u32x4_ge(u, u32x4_splat(0x80));
+                let ge800 = u32x4_ge(u, u32x4_splat(0x800));
+                let lanes = v128_bitselect(three, v128_bitselect(two, u, ge80), ge800);
+                let m = usize::from(i32x4_bitmask(ge80) | i32x4_bitmask(ge800) << 4);
+                unsafe {
+                    let s = v128_load(tables.utf8_three[m].as_ptr().cast::<v128>());
+                    v128_store(p.add(k).cast::<v128>(), i8x16_swizzle(lanes, s));
+                }
+                k += 4 + m.count_ones() as usize;
+            }
+            j += k;
+        }
+        i += 8;
+    }
+    (i > 0).then_some((i, j))
+}
+
 /// Units a block of the ASCII fast path.
 const BLOCK: usize = 16;
+
+/// The code point at `src[i]` (which must be there) and the units it takes:
+/// a surrogate pair is one, a lone surrogate U+FFFD.
+#[inline(always)]
+fn code_point(src: &[u16], i: usize) -> (u32, usize) {
+    let u = u32::from(src[i]);
+    if u & 0xf800 != 0xd800 {
+        (u, 1)
+    } else if u < 0xdc00 {
+        match src.get(i + 1).map(|&l| u32::from(l)) {
+            Some(l) if l & 0xfc00 == 0xdc00 => (0x1_0000 + ((u - 0xd800) << 10) + (l - 0xdc00), 2),
+            _ => (0xfffd, 1),
+        }
+    } else {
+        (0xfffd, 1)
+    }
+}
 
 /// Writes code point `c` as UTF-8 at `dst[j..]`; the number of bytes, or
 /// `None` when they do not fit.
@@ -359,6 +485,13 @@ struct Shuffles {
     /// For a set of eight 16-bit lanes (a bit each): the chosen lanes, in
     /// order, at the front.
     units: [[u8; BLOCK]; 256],
+    /// For eight 16-bit lanes, a bit each for those holding two UTF-8 bytes
+    /// (the others hold one): their bytes, in order, at the front.
+    utf8_two: [[u8; BLOCK]; 256],
+    /// For four 32-bit lanes, bit `k` for lane `k` holding at least two UTF-8
+    /// bytes and bit `4 + k` for three (the others hold one): their bytes,
+    /// in order, at the front.
+    utf8_three: [[u8; BLOCK]; 256],
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -376,14 +509,27 @@ fn shuffles() -> &'static Shuffles {
         }
         let mut t = Box::new(Shuffles {
             units: [[0x80; BLOCK]; 256],
+            utf8_two: [[0x80; BLOCK]; 256],
+            utf8_three: [[0x80; BLOCK]; 256],
         });
         for m in 0..256 {
-            let mut u = 0;
+            let (mut u, mut two, mut three) = (0, 0, 0);
             for k in 0..8u8 {
-                if m & (1 << k) != 0 {
+                let bit = |b: u8| usize::from(m >> b & 1 == 1);
+                if bit(k) == 1 {
                     t.units[m][u] = 2 * k;
                     t.units[m][u + 1] = 2 * k + 1;
                     u += 2;
+                }
+                for b in 0..1 + bit(k) {
+                    t.utf8_two[m][two] = 2 * k + b as u8;
+                    two += 1;
+                }
+                if k < 4 {
+                    for b in 0..1 + bit(k) + bit(k + 4) {
+                        t.utf8_three[m][three] = 4 * k + b as u8;
+                        three += 1;
+                    }
                 }
             }
         }

@@ -661,6 +661,36 @@ fn utf16_conversions_of_random_mixed_text_match_std() {
     }
 }
 
+/// UTF-16 to UTF-8 on units of chosen widths in random order, lone
+/// surrogates included: each mix leads `utf16::encode_utf8` down one of its
+/// block paths (two-byte, three-byte, surrogate fallback) or across them.
+#[wasm_bindgen_test]
+fn utf16_to_utf8_blocks_of_every_width_match_std() {
+    const MIXES: [&[u16]; 5] = [
+        &[0x61, 0x20, 0x7f, 0xe9, 0x436, 0x7ff],
+        &[0x61, 0x80, 0x800, 0x6771, 0xffff, 0xfffd],
+        &[0x41, 0x3a9, 0x628, 0x2014, 0x4eac],
+        &[0x61, 0x436, 0x6771, 0xd83d, 0xde00],
+        &[0x62, 0x7ff, 0x800, 0xd800, 0xdbff, 0xdc00, 0xdfff],
+    ];
+    let mut state = 7u32;
+    for seed in 0..500 {
+        let mix = MIXES[seed % MIXES.len()];
+        let len = seed % 97 + seed / 5;
+        let units: Vec<u16> = (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                mix[(state >> 16) as usize % mix.len()]
+            })
+            .collect();
+        let mut bytes = vec![0; units.len() * utf16::MAX_BYTES_PER_UNIT];
+        let (read, n) = utf16::encode_utf8(&units, &mut bytes);
+        assert_eq!(read, units.len(), "seed {seed}");
+        let want = String::from_utf16_lossy(&units);
+        assert_eq!(&bytes[..n], want.as_bytes(), "seed {seed}: {units:x?}");
+    }
+}
+
 #[wasm_bindgen_test]
 fn config_and_requests() {
     let report: ConfigReport = read(&binding::validate_config_json(

@@ -134,9 +134,9 @@ test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
 test('long strings cross into wasm in pieces: the same result as from bytes', () => {
   // Strings of 4096 characters or more are copied into wasm memory 65,536
   // UTF-16 units at a time (Node). A piece never ends inside a surrogate
-  // pair, a lone surrogate becomes U+FFFD as with TextEncoder, and pieces
-  // that are mostly not ASCII take TextEncoder's path: every case must
-  // give what the same text gives as UTF-8 bytes.
+  // pair, a lone surrogate becomes U+FFFD as with TextEncoder, and the wasm
+  // converts every piece, mostly ASCII or not (src/utf16.rs): every case
+  // must give what the same text gives as UTF-8 bytes.
   const f = golden.find((x) => x.name === 'workflow_basic');
   const task = JSON.parse(f.text);
   const mixed = 'путешествие 東京 🚀 '.repeat(8000);
