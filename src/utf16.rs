@@ -91,6 +91,21 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
         // SAFETY: `src[i..]` has at least eight readable units; wasm loads
         // need no alignment.
         let v = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
+        if i + 16 <= src.len() {
+            // SAFETY: `src[i + 8..]` has at least eight readable units.
+            let next = unsafe { v128_load(src.as_ptr().add(i + 8).cast::<v128>()) };
+            if !v128_any_true(v128_and(v128_or(v, next), u16x8_splat(0xff80))) {
+                // Sixteen ASCII units, narrowed as they are.
+                // SAFETY: `dst[j..]` has at least 32 writable bytes.
+                unsafe {
+                    let p = dst.as_mut_ptr().add(j);
+                    v128_store(p.cast::<v128>(), u8x16_narrow_i16x8(v, next));
+                }
+                i += 16;
+                j += 16;
+                continue;
+            }
+        }
         if v128_any_true(u16x8_eq(
             v128_and(v, u16x8_splat(0xf800)),
             u16x8_splat(0xd800),
@@ -109,20 +124,6 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
             continue;
         }
         let wide = u16x8_ge(v, u16x8_splat(0x80));
-        if i > 0 && !v128_any_true(wide) && i + 24 <= src.len() {
-            // SAFETY: `src[i + 8..]` has at least sixteen readable units.
-            let (a, b) = unsafe {
-                let p = src.as_ptr().add(i + 8);
-                (
-                    v128_load(p.cast::<v128>()),
-                    v128_load(p.add(8).cast::<v128>()),
-                )
-            };
-            if !v128_any_true(v128_and(v128_or(a, b), u16x8_splat(0xff80))) {
-                // A run of ASCII: back to the caller's sixteen units a step.
-                break;
-            }
-        }
         // SAFETY (all stores below): `dst[j..]` has at least 32 writable
         // bytes; the stores write sixteen at `j`, and at most twelve past it.
         // Table rows are sixteen readable bytes (indices below 256).

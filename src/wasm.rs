@@ -313,12 +313,18 @@ static OUTPUT16: Kept<Vec<u16>> = Kept(RefCell::new(Vec::new()));
 /// The staging buffer of `stageInput`: UTF-16 units on their way into the
 /// input buffer.
 static STAGE: Kept<Vec<u16>> = Kept(RefCell::new(Vec::new()));
+/// How many bytes at the start of the input buffer `stageInput` wrote (as
+/// UTF-8 it made itself) since the host last got the buffer's address to
+/// write into: `runInput` on exactly those bytes needs no UTF-8 check.
+static STAGED: Kept<usize> = Kept(RefCell::new(0));
 
 /// Makes the input buffer at least `len` bytes long, keeping its first bytes,
 /// and returns its address in wasm memory, or 0 when memory cannot grow that
 /// far. The address and the memory buffer may change with every call.
 #[cfg_attr(not(test), wasm_bindgen(js_name = inputBuffer))]
 pub fn input_buffer(len: usize) -> usize {
+    // The host may write anywhere in the buffer now.
+    STAGED.set(0);
     INPUT.with_borrow_mut(|buf| at_least(buf, len))
 }
 
@@ -351,6 +357,21 @@ pub fn stage_buffer(units: usize) -> usize {
 /// U+FFFD, as with `TextEncoder`).
 #[cfg_attr(not(test), wasm_bindgen(js_name = stageInput))]
 pub fn stage_input(at: usize, units: usize) -> usize {
+    let end = stage_utf8(at, units);
+    // The staged prefix goes on when this piece continues it or starts the
+    // input again; a piece anywhere else (after bytes the host wrote, or
+    // inside a character) leaves it unknown.
+    let staged = STAGED.with_borrow(|&n| n);
+    STAGED.set(if end > 0 && (at == staged || at == 0) {
+        end
+    } else {
+        0
+    });
+    end
+}
+
+/// [`stage_input`]'s conversion.
+fn stage_utf8(at: usize, units: usize) -> usize {
     STAGE.with_borrow(|s| {
         INPUT.with_borrow_mut(|buf| {
             let Some(src) = s.get(..units) else {
@@ -423,7 +444,17 @@ pub fn run_input(
                     "the length exceeds the input buffer",
                 )
             })
-            .and_then(utf8)
+            .and_then(|bytes| {
+                if len == STAGED.with_borrow(|&n| n) {
+                    // SAFETY: `stageInput` wrote these bytes, all of them,
+                    // from `utf16::encode_utf8`, which writes whole UTF-8
+                    // characters only; the host has not had the buffer's
+                    // address since (`inputBuffer` resets `STAGED`).
+                    Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+                } else {
+                    utf8(bytes)
+                }
+            })
             .and_then(|text| {
                 let op_bits = op;
                 let op = Op::from_u32(op)?;

@@ -549,6 +549,50 @@ fn staged_utf16_input_is_the_encoded_text() {
     assert_eq!(binding::stage_buffer(usize::MAX), 0);
 }
 
+/// `runInput` skips the UTF-8 check only on exactly the bytes `stageInput`
+/// wrote since the host last had the buffer's address: anything else is
+/// checked, and bad bytes are an error, never text.
+#[wasm_bindgen_test]
+fn staged_input_is_checked_unless_the_wasm_wrote_all_of_it() {
+    let stage = |at: usize, units: &[u16]| {
+        assert!(binding::stage_buffer(units.len()) != 0);
+        binding::set_stage(units);
+        binding::stage_input(at, units.len())
+    };
+    let utf8_error = |len: usize| {
+        let (_, message, code, _) =
+            thrown(binding::run_input(0, len, None, None, None, None).unwrap_err());
+        assert_eq!(code, "invalid_json", "{message}");
+        assert!(message.contains("UTF-8"), "{message}");
+    };
+    let e_acute = [0xe9u16];
+    // The host gets the address after staging and writes a bad byte.
+    binding::set_input(b"");
+    assert_eq!(stage(0, &"[1]".encode_utf16().collect::<Vec<_>>()), 3);
+    let ptr = binding::input_buffer(3);
+    // SAFETY: `input_buffer(3)` returned the address of at least three
+    // writable bytes of the input buffer.
+    unsafe { *(ptr as *mut u8).add(1) = 0xff };
+    utf8_error(3);
+    // A piece that starts inside the last character.
+    binding::set_input(b"");
+    assert_eq!(stage(0, &e_acute), 2);
+    assert_eq!(stage(1, &[0x61]), 2);
+    assert_eq!(binding::input_bytes(2), [0xc3, 0x61]);
+    utf8_error(2);
+    // A length that cuts the staged text inside a character.
+    binding::set_input(b"");
+    assert_eq!(stage(0, &e_acute), 2);
+    utf8_error(1);
+    // Staged pieces that continue each other are read as they are.
+    binding::set_input(b"");
+    assert_eq!(stage(0, &[0x5b, 0x31]), 2);
+    assert_eq!(stage(2, &[0x5d]), 3);
+    let (_, message, code, _) =
+        thrown(binding::run_input(0, 3, None, None, None, None).unwrap_err());
+    assert_ne!(code, "invalid_json", "{message}");
+}
+
 #[wasm_bindgen_test]
 fn utf16_conversion_matches_std() {
     let cases = [

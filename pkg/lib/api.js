@@ -152,8 +152,10 @@ function putText(w, text) {
 function stageText(w, text) {
   const n = text.length;
   // The first guess: mostly ASCII, with room for a few wider characters.
-  let cap = n + (n >> 6);
-  reserve(w, cap);
+  // Past it, the wasm grows the buffer as pieces need (it is kept between
+  // calls). The buffer's address is not asked for again: the wasm then
+  // knows that the input is the UTF-8 it wrote and skips checking it.
+  reserve(w, n + (n >> 6));
   const full = () => failure('too_large', `the input (${n} characters) does not fit in wasm memory`);
   const stage = w.stageBuffer(Math.min(n, STAGE_UNITS)) >>> 0;
   if (stage === 0) throw full();
@@ -162,13 +164,6 @@ function stageText(w, text) {
     let to = Math.min(n, from + STAGE_UNITS);
     if (to < n && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to -= 1;
     const units = to - from;
-    // Room for the rest at a tenth more bytes per unit than so far, so that
-    // the buffer rarely grows in wasm (which makes room for the worst case).
-    const want = from === 0 ? 0 : Math.ceil(len + (n - from) * (len / from) * 1.1);
-    if (want > cap) {
-      cap = want;
-      reserve(w, cap);
-    }
     NodeBuffer.from(w.memory.buffer, stage, units * 2).ucs2Write(units === n ? text : text.slice(from, to));
     len = w.stageInput(len, units) >>> 0;
     if (len === 0) throw full();
