@@ -455,7 +455,7 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
 
 /// Finds a key in an ordered object.
 #[inline(never)]
-pub fn obj_get<'o, 'a>(o: &'o Obj<'a>, key: &str) -> Option<&'o Json<'a>> {
+pub fn obj_get<'o, 'a>(o: &'o [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'o Json<'a>> {
     o.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 

@@ -250,12 +250,12 @@ pub struct NodeFacts<'n> {
     /// Title.
     pub title: Option<String>,
     /// Execution metadata.
-    pub meta: &'n Obj<'n>,
+    pub meta: &'n [(Cow<'n, str>, Json<'n>)],
 }
 
-struct Round {
+struct Round<'m> {
     container: Option<usize>,
-    container_id: String,
+    container_id: Cow<'m, str>,
     kind: &'static str,
     index: i128,
     children: Vec<usize>,
@@ -263,12 +263,14 @@ struct Round {
     end: i64,
 }
 
-fn round_of(meta: &Obj) -> Option<(&'static str, String, i128)> {
+fn round_of<'m>(
+    meta: &'m [(Cow<'m, str>, Json<'m>)],
+) -> Option<(&'static str, Cow<'m, str>, i128)> {
     for (kind, id_key, idx_key) in [
         ("iteration", "iteration_id", "iteration_index"),
         ("loop", "loop_id", "loop_index"),
     ] {
-        let id = obj_get(meta, id_key).and_then(|v| v.as_str().map(|s| s.into_owned()));
+        let id = obj_get(meta, id_key).and_then(Json::as_str);
         let idx = obj_get(meta, idx_key)
             .filter(|v| v.kind() == Kind::Number)
             .and_then(pydantic_int);
@@ -283,7 +285,7 @@ fn round_of(meta: &Obj) -> Option<(&'static str, String, i128)> {
 
 /// What makes a round: its container execution (when found), the container's
 /// node id, `iteration` or `loop`, and the round index.
-type RoundKey = (Option<usize>, String, &'static str, i128);
+type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
 
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
@@ -299,7 +301,7 @@ pub fn nest_rounds(
     let start_of = |s: &Span| s.start_time.map_or(0, |t| t.micros);
     let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
     let mut rounds: Vec<Round> = Vec::new();
-    let mut missing: Vec<String> = Vec::new();
+    let mut missing: Vec<Cow<str>> = Vec::new();
     // Lookups in sorted indices, not by scanning: the work stays
     // O(n log n) in the number of node executions (a 5,000-node run has
     // thousands of round children). Sorted lists rather than hash maps: each
@@ -311,13 +313,23 @@ pub fn nest_rounds(
     crate::sort::stable_sort(&mut by_node, &|a, b| node_of(a) < node_of(b));
     // Each round child with the key of its round, in input order.
     let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::new();
+    let mut last_container: Option<(Cow<str>, usize, usize)> = None;
     for (k, f) in facts.iter().enumerate() {
         let Some((kind, cid, index)) = round_of(f.meta) else {
             continue;
         };
         let child_start = start_of(&spans[first + k]);
-        let lo = by_node.partition_point(|&j| node_of(j) < cid.as_str());
-        let hi = by_node.partition_point(|&j| node_of(j) <= cid.as_str());
+        // A container's round children mostly come one after another: the
+        // last container's executions are looked up once for all of them.
+        let (lo, hi) = match &last_container {
+            Some((id, lo, hi)) if *id == cid => (*lo, *hi),
+            _ => {
+                let lo = by_node.partition_point(|&j| node_of(j) < &*cid);
+                let hi = lo + by_node[lo..].partition_point(|&j| node_of(j) <= &*cid);
+                last_container = Some((cid.clone(), lo, hi));
+                (lo, hi)
+            }
+        };
         let candidates = by_node[lo..hi].iter().filter(|&&j| j != k);
         let mut containing: Option<(usize, i64)> = None;
         let mut before: Option<(usize, i64)> = None;
@@ -395,7 +407,7 @@ pub fn nest_rounds(
         let title = r
             .container
             .and_then(|j| facts[j].title.clone())
-            .unwrap_or_else(|| r.container_id.clone());
+            .unwrap_or_else(|| r.container_id.to_string());
         let start = Time::utc(r.start);
         let id = ctx.id(
             start,
@@ -414,7 +426,7 @@ pub fn nest_rounds(
         let meta: Obj<'static> = vec![
             (
                 Cow::Borrowed(id_key),
-                Json::Str(Cow::Owned(r.container_id.clone())),
+                Json::Str(Cow::Owned(r.container_id.to_string())),
             ),
             (Cow::Borrowed(idx_key), Json::Int(r.index as i64)),
             (
@@ -496,8 +508,8 @@ fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(
     let children_of = |id: Uuid| {
         let id = Some(as_int(id));
         let lo = kids.partition_point(|&i| parent[i] < id);
-        let hi = kids.partition_point(|&i| parent[i] <= id);
-        &kids[lo..hi]
+        let n = kids[lo..].iter().take_while(|&&i| parent[i] == id).count();
+        &kids[lo..lo + n]
     };
     let mut seen = vec![false; spans.len()];
     let mut order = Vec::with_capacity(spans.len());

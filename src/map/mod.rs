@@ -49,6 +49,38 @@ impl<T: PathArg + ?Sized> PathArg for &T {
     }
 }
 
+/// `/node_executions/{index}` and a suffix, joined on demand.
+pub(crate) struct NodeAt(pub usize, pub &'static str);
+
+impl NodeAt {
+    /// `/node_executions/{index}`, written without the formatting machinery
+    /// (a path is kept for every node execution).
+    pub fn base(index: usize) -> String {
+        let mut s = String::with_capacity(24);
+        s.push_str("/node_executions/");
+        let mut digits = [0u8; 20];
+        let (mut n, mut at) = (index, digits.len());
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        s.extend(digits[at..].iter().map(|&d| char::from(d)));
+        s
+    }
+}
+
+impl PathArg for NodeAt {
+    fn build(&self) -> String {
+        let mut s = NodeAt::base(self.0);
+        s.push_str(self.1);
+        s
+    }
+}
+
 /// A base pointer and a suffix, joined on demand.
 impl PathArg for (&str, &str) {
     fn build(&self) -> String {

@@ -14,10 +14,10 @@ use crate::opik::{Span, Trace};
 use crate::time::{seconds_to_micros, Time};
 use crate::usage::sdk_normalize;
 
-use super::{metadata_obj, Ctx, TaskOut};
+use super::{metadata_obj, Ctx, NodeAt, PathArg, TaskOut};
 
 /// A node execution with its DB-row columns decoded.
-struct Node<'a> {
+struct Node<'n, 'a> {
     path: String,
     id: Option<Cow<'a, str>>,
     id_raw: Json<'a>,
@@ -41,7 +41,9 @@ struct Node<'a> {
     status_raw: Json<'a>,
     error: Option<Cow<'a, str>>,
     elapsed: Option<f64>,
-    meta: Obj<'a>,
+    /// The execution metadata, borrowed from the input's reading when it
+    /// was an object there.
+    meta: Cow<'n, [(Cow<'a, str>, Json<'a>)]>,
     created_at: Option<Time>,
     finished_at: Option<Time>,
 }
@@ -64,20 +66,22 @@ fn column<'a>(f: Field<'a>) -> Json<'a> {
     }
 }
 
-fn embedded_obj<'a>(
-    e: &Embedded<'a, RawObj<'a>>,
+type Entries<'a> = [(Cow<'a, str>, Json<'a>)];
+
+fn embedded_obj<'n, 'a>(
+    e: &'n Embedded<'a, RawObj<'a>>,
     ctx: &Ctx,
-    path: &str,
-) -> Result<Option<Obj<'a>>, Error> {
+    path: &dyn PathArg,
+) -> Result<Option<Cow<'n, Entries<'a>>>, Error> {
     match e {
         Embedded::Absent | Embedded::Null => Ok(None),
-        Embedded::Value(o) => Ok(Some(o.0.clone())),
+        Embedded::Value(o) => Ok(Some(Cow::Borrowed(&o.0))),
         Embedded::Text(t) => match serde_json::from_str::<RawObj>(t) {
-            Ok(o) => Ok(Some(
+            Ok(o) => Ok(Some(Cow::Owned(
                 o.0.into_iter()
                     .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
                     .collect(),
-            )),
+            ))),
             Err(_) => Err(ctx.err(
                 ErrorCode::InvalidType,
                 path,
@@ -88,8 +92,12 @@ fn embedded_obj<'a>(
     }
 }
 
-fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node<'a>, Error> {
-    let path = format!("/node_executions/{i}");
+fn read_node<'n, 'a>(
+    ne: &'n NodeExecution<'a>,
+    i: usize,
+    ctx: &mut Ctx,
+) -> Result<Node<'n, 'a>, Error> {
+    let path = NodeAt::base(i);
     let pd = match &ne.process_data {
         Embedded::Absent | Embedded::Null => ProcessData::default(),
         Embedded::Value(_) => match &ne.process_data {
@@ -121,11 +129,15 @@ fn read_node<'a>(ne: &NodeExecution<'a>, i: usize, ctx: &mut Ctx) -> Result<Node
             ))
         }
     };
-    let (meta_src, meta_field) = match &ne.metadata {
-        Embedded::Absent => (&ne.execution_metadata, "execution_metadata"),
-        m => (m, "metadata"),
+    let (meta_src, meta_field, meta_suffix) = match &ne.metadata {
+        Embedded::Absent => (
+            &ne.execution_metadata,
+            "execution_metadata",
+            "/execution_metadata",
+        ),
+        m => (m, "metadata", "/metadata"),
     };
-    let meta = embedded_obj(meta_src, ctx, &format!("{path}/{meta_field}"))?;
+    let meta = embedded_obj(meta_src, ctx, &NodeAt(i, meta_suffix))?;
     let is_column = |f: Field<'_>| {
         f.value()
             .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
@@ -205,19 +217,16 @@ pub(super) fn map<'a>(
     for (i, ne) in env.node_executions.iter().flatten().enumerate() {
         let run = match ctx.text(
             ne.workflow_execution_id,
-            format!("/node_executions/{i}/workflow_execution_id"),
+            NodeAt(i, "/workflow_execution_id"),
         )? {
             Some(r) => Some(r),
-            None => ctx.text(
-                ne.workflow_run_id,
-                format!("/node_executions/{i}/workflow_run_id"),
-            )?,
+            None => ctx.text(ne.workflow_run_id, NodeAt(i, "/workflow_run_id"))?,
         };
         if run.as_deref().is_some_and(|r| r != run_id) {
             if linked {
                 ctx.warn(
                     WarningCode::ForeignNodeExecution,
-                    format!("/node_executions/{i}"),
+                    NodeAt(i, ""),
                     "this node execution belongs to another workflow run and was left out",
                 );
             }
@@ -431,7 +440,7 @@ pub(super) fn map<'a>(
 }
 
 /// What the nesting of iteration and loop rounds needs from each node.
-fn nodes_meta<'a>(nodes: &'a [Node<'a>]) -> Vec<linked::NodeFacts<'a>> {
+fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
     nodes
         .iter()
         .map(|n| linked::NodeFacts {
@@ -439,7 +448,7 @@ fn nodes_meta<'a>(nodes: &'a [Node<'a>]) -> Vec<linked::NodeFacts<'a>> {
             node_id: n.node_id.as_deref(),
             exec_id: n.id.as_deref(),
             title: n.title.as_str().map(|c| c.into_owned()),
-            meta: &n.meta,
+            meta: &n.meta[..],
         })
         .collect()
 }
@@ -454,7 +463,7 @@ struct RunInfo<'r, 'a> {
     start: Time,
 }
 
-fn base_meta<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
+fn base_meta<'a>(n: &Node<'_, 'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
     // Room for the keys the mappers add (about a dozen), so that they do
     // not grow the list again and again.
     let mut meta = Vec::with_capacity(n.meta.len() + 16);
@@ -467,7 +476,7 @@ fn base_meta<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
 }
 
 fn reference_node<'a>(
-    n: &Node<'a>,
+    n: &Node<'_, 'a>,
     run: &RunInfo<'_, 'a>,
     ctx: &mut Ctx,
 ) -> Result<Span<'a>, Error> {
@@ -587,7 +596,11 @@ fn reference_node<'a>(
     })
 }
 
-fn linked_node<'a>(n: &Node<'a>, run: &RunInfo<'_, 'a>, ctx: &mut Ctx) -> Result<Span<'a>, Error> {
+fn linked_node<'a>(
+    n: &Node<'_, 'a>,
+    run: &RunInfo<'_, 'a>,
+    ctx: &mut Ctx,
+) -> Result<Span<'a>, Error> {
     let pd = &n.pd;
     let node_type = n.node_type.as_deref().unwrap_or("");
     let kind = node_kind(node_type);
