@@ -602,11 +602,16 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Optio
             j += n;
             continue;
         }
-        if u8x16_bitmask(u8x16_ge(c0, u8x16_splat(stop))) != 0 {
+        // A lead byte from `stop` up ends the block before it (the loop of
+        // the caller takes that character).
+        let big = u8x16_bitmask(u8x16_ge(c0, u8x16_splat(stop)));
+        let len = big.trailing_zeros() as usize;
+        if len == 0 {
             break;
         }
         // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
-        let starts = usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65))));
+        let starts =
+            usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65)))) & ((1usize << len) - 1);
         let low = decode(
             u16x8_extend_low_u8x16(c0),
             u16x8_extend_low_u8x16(c1),
@@ -630,8 +635,9 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Optio
             v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
         }
         j += n0 + m1.count_ones() as usize;
-        // The last character may run past the block: on to its end.
-        i += BLOCK;
+        // The last character may run past the block: on to its end (a block
+        // cut short ends at a lead byte).
+        i += len;
         while b.get(i).is_some_and(|&x| (x as i8) < -64) {
             i += 1;
         }
