@@ -60,7 +60,12 @@ macro_rules! raw_struct {
             /// The raw field of a key, when it is one: both readers share
             /// one table lookup instead of a key match each.
             fn raw_slot(&mut self, key: &str) -> Option<&mut Field<'a>> {
-                let i = key_index(Self::RAW_KEYS, key)?;
+                let i = key_index(Self::RAW_KEYS, key, 0)?;
+                self.slot_at(i)
+            }
+
+            /// The raw field at position `i` of [`Self::RAW_KEYS`].
+            fn slot_at(&mut self, i: usize) -> Option<&mut Field<'a>> {
                 [$(&mut self.$field),*].into_iter().nth(i)
             }
         }
@@ -70,9 +75,13 @@ macro_rules! raw_struct {
             #[inline(never)]
             fn fast(r: &mut Reader<'a>) -> Option<Self> {
                 let mut out = $name::default();
+                // Where the next key is looked for first: the input's keys
+                // mostly come in the order of the fields.
+                let mut next = 0;
                 r.object(&mut |r, k| {
-                    if let Some(slot) = out.raw_slot(k) {
-                        *slot = Field(Some(r.raw()?));
+                    if let Some(i) = key_index(Self::RAW_KEYS, k, next) {
+                        next = i + 1;
+                        *out.slot_at(i)? = Field(Some(r.raw()?));
                         return Some(());
                     }
                     match k {
@@ -181,13 +190,20 @@ raw_struct! {
     }
 }
 
-/// The position of `key` in `keys`.
+/// The position of `key` in `keys`, looked for from position `from` on,
+/// then before it.
 #[inline(never)]
-fn key_index(keys: &[&str], key: &str) -> Option<usize> {
+fn key_index(keys: &[&str], key: &str, from: usize) -> Option<usize> {
     // Length and first byte before the bytes: most names differ there.
     let first = key.as_bytes().first();
-    keys.iter()
-        .position(|k| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
+    let is = |k: &&str| k.len() == key.len() && k.as_bytes().first() == first && *k == key;
+    let from = from.min(keys.len());
+    let (before, after) = keys.split_at(from);
+    after
+        .iter()
+        .position(is)
+        .map(|i| from + i)
+        .or_else(|| before.iter().position(is))
 }
 
 /// Reading a type on the envelope's fast path ([`crate::reader`]): `None`

@@ -469,7 +469,12 @@ pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
 /// [`obj_set`] with a key of any lifetime: also how an object read from the
 /// input keeps the last of duplicate keys in the place of the first.
 pub(crate) fn obj_put<'a>(o: &mut Obj<'a>, key: Cow<'a, str>, value: Json<'a>) {
-    if let Some(slot) = o.iter_mut().find(|(k, _)| *k == key) {
+    // Length and first byte before the bytes: most keys differ there.
+    let first = key.as_bytes().first();
+    if let Some(slot) = o
+        .iter_mut()
+        .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
+    {
         slot.1 = value;
     } else {
         o.push((key, value));
