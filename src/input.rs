@@ -304,7 +304,9 @@ impl<'a> Fast<'a> for ProcessData<'a> {
 
 impl<'a> Fast<'a> for RawObj<'a> {
     fn fast(r: &mut Reader<'a>) -> Option<Self> {
-        let mut out: crate::json::Obj<'a> = Vec::new();
+        // Room for a node's execution metadata (mostly up to eight keys)
+        // without growing the list twice.
+        let mut out: crate::json::Obj<'a> = Vec::with_capacity(8);
         r.object(&mut |r, k| {
             crate::json::obj_put(&mut out, Cow::Borrowed(k), Json::Raw(r.raw()?));
             Some(())
