@@ -132,7 +132,7 @@ test('non-ASCII text survives every path (UTF-8 in, UTF-16 out)', () => {
 });
 
 test('long strings cross into wasm in pieces: the same result as from bytes', () => {
-  // Strings of 4096 characters or more are copied into wasm memory 65,536
+  // Strings of 16,384 characters or more are copied into wasm memory 65,536
   // UTF-16 units at a time (Node). A piece never ends inside a surrogate
   // pair, a lone surrogate becomes U+FFFD as with TextEncoder, and the wasm
   // converts every piece, mostly ASCII or not (src/utf16.rs): every case
