@@ -178,12 +178,13 @@ mod tests {
     fn blocks_and_bytes_find_the_same_index() {
         let text: Vec<u8> = (0..300u32).map(|i| (i * 37 % 251) as u8).collect();
         type Test<'t> = (&'t dyn Fn(Block) -> Block, &'t dyn Fn(u8) -> bool);
-        let tests: [Test; 3] = [
+        let tests: [Test; 4] = [
             (&|v| v.eq(b'"').or(v.below(0x20)), &|c| {
                 c == b'"' || c < 0x20
             }),
             (&|v| v.with_bits(0x20).eq(b'{'), &|c| c | 0x20 == b'{'),
             (&|v| v.below(1), &|c| c == 0),
+            (&|v| v, &|c| c >= 0x80),
         ];
         for (block, byte) in tests {
             for from in 0..text.len() {

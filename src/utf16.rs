@@ -176,6 +176,13 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
 /// Units a block of the ASCII fast path.
 const BLOCK: usize = 16;
 
+/// Whether every byte of `b` is ASCII, sixteen bytes a step (core's check
+/// takes four at a time on wasm32): the bytes from 0x80 up are those with
+/// their high bit set, which is what a block's mask reads.
+pub fn is_ascii(b: &[u8]) -> bool {
+    crate::simd::find(b, 0, |v| v, |c| c >= 0x80) == b.len()
+}
+
 /// The code point at `src[i]` (which must be there) and the units it takes:
 /// a surrogate pair is one, a lone surrogate U+FFFD.
 #[inline(always)]
@@ -692,6 +699,22 @@ mod tests {
 
     fn lossy(units: &[u16]) -> Vec<u8> {
         String::from_utf16_lossy(units).into_bytes()
+    }
+
+    #[test]
+    fn ascii_is_found_at_every_place() {
+        // ASCII with one byte from 0x80 up at every place, or none.
+        let ascii: Vec<u8> = (0..100u8).map(|i| b' ' + i % 90).collect();
+        for high in (0..=ascii.len()).rev() {
+            let mut t = ascii.clone();
+            if let Some(b) = t.get_mut(high) {
+                *b = 0x80 | (high as u8);
+            }
+            for from in 0..20 {
+                let b = &t[from..];
+                assert_eq!(is_ascii(b), high < from || high >= t.len(), "{high} {from}");
+            }
+        }
     }
 
     #[test]

@@ -695,6 +695,11 @@ fn utf16_conversions_of_random_mixed_text_match_std() {
         assert_eq!(widened, narrow_units(s), "Latin-1, seed {seed}");
         let wide = s.chars().filter(|&c| u32::from(c) > 0xff).count();
         assert_eq!(utf16::wide_chars(s.as_bytes()), wide, "seed {seed}");
+        let ascii_end = s.bytes().position(|b| b >= 0x80).unwrap_or(s.len());
+        for end in [ascii_end, ascii_end + 1, s.len()] {
+            let b = &s.as_bytes()[..end.min(s.len())];
+            assert_eq!(utf16::is_ascii(b), b.is_ascii(), "seed {seed}, {end}");
+        }
         binding::utf16_write(s, &mut out, false);
         let units: Vec<u16> = s.encode_utf16().collect();
         assert_eq!(out, units, "to UTF-16, seed {seed}");
