@@ -56,20 +56,11 @@ impl NodeAt {
     /// `/node_executions/{index}`, written without the formatting machinery
     /// (a path is kept for every node execution).
     pub fn base(index: usize) -> String {
-        let mut s = String::with_capacity(24);
-        s.push_str("/node_executions/");
-        let mut digits = [0u8; 20];
-        let (mut n, mut at) = (index, digits.len());
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        s.extend(digits[at..].iter().map(|&d| char::from(d)));
-        s
+        crate::write::text(|out| {
+            out.reserve(24);
+            out.extend_from_slice(b"/node_executions/");
+            crate::write::int(out, i64::try_from(index).unwrap_or(i64::MAX));
+        })
     }
 }
 
