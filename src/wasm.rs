@@ -395,12 +395,18 @@ fn stage_utf8(at: usize, units: usize) -> usize {
                 };
                 // A long input arrives in many pieces: room for a quarter
                 // more keeps the copies of a growing buffer linear in all
-                // (doubling would leave up to the input's size unused).
-                let room = need.saturating_add(need / 4).saturating_sub(buf.len());
-                if buf.try_reserve_exact(room).is_err() {
+                // (doubling would leave up to the input's size unused). All
+                // of it is made usable: the next pieces write into the
+                // buffer's length, and reserving from a length that grows
+                // by a piece at a time would move the buffer at every piece.
+                let target = need.saturating_add(need / 4);
+                if buf
+                    .try_reserve_exact(target.saturating_sub(buf.len()))
+                    .is_err()
+                {
                     return 0;
                 }
-                buf.resize(need, 0);
+                buf.resize(target, 0);
             }
         })
     })
@@ -623,6 +629,12 @@ pub fn set_input(bytes: &[u8]) {
 #[cfg(test)]
 pub fn set_stage(units: &[u16]) {
     STAGE.with_borrow_mut(|s| s[..units.len()].copy_from_slice(units));
+}
+
+/// The capacity of the input buffer, in bytes (tests).
+#[cfg(test)]
+pub fn input_capacity() -> usize {
+    INPUT.with_borrow(Vec::capacity)
 }
 
 /// A copy of the first `len` bytes of the input buffer (tests).

@@ -549,6 +549,34 @@ fn staged_utf16_input_is_the_encoded_text() {
     assert_eq!(binding::stage_buffer(usize::MAX), 0);
 }
 
+/// Staged pieces wider than the input buffer's first guess make it grow a
+/// few times, not at every piece (each growth copies all that came before,
+/// and leaves the old buffer's space behind in wasm memory).
+#[wasm_bindgen_test]
+fn the_input_buffer_grows_seldom_while_pieces_are_staged() {
+    // Start from a buffer as small as the Node entry's first guess allows.
+    binding::set_input(b"");
+    let piece: Vec<u16> = "путешествие ".encode_utf16().cycle().take(1000).collect();
+    let total = 60 * piece.len();
+    binding::input_buffer(total + total / 64);
+    let start = binding::input_capacity();
+    let (mut len, mut grew, mut last) = (0, 0, start);
+    assert!(binding::stage_buffer(piece.len()) != 0);
+    for _ in 0..60 {
+        binding::set_stage(&piece);
+        len = binding::stage_input(len, piece.len());
+        assert!(len > 0);
+        let cap = binding::input_capacity();
+        grew += usize::from(cap != last);
+        last = cap;
+    }
+    assert_eq!(len, 60 * String::from_utf16(&piece).unwrap().len());
+    assert!(
+        grew <= 3,
+        "the buffer grew {grew} times ({start} to {last} bytes)"
+    );
+}
+
 /// `runInput` skips the UTF-8 check only on exactly the bytes `stageInput`
 /// wrote since the host last had the buffer's address: anything else is
 /// checked, and bad bytes are an error, never text.
