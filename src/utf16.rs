@@ -88,24 +88,18 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
     // (a block writes at most 24 bytes, with stores of sixteen that may run
     // eight past them).
     while i + 8 <= src.len() && j + 32 <= dst.len() {
+        // SAFETY: sixteen units are readable at `src[i..]` and 32 bytes
+        // writable at `dst[j..]`.
+        if i + BLOCK <= src.len()
+            && unsafe { narrow_ascii(src.as_ptr().add(i), dst.as_mut_ptr().add(j)) }
+        {
+            i += BLOCK;
+            j += BLOCK;
+            continue;
+        }
         // SAFETY: `src[i..]` has at least eight readable units; wasm loads
         // need no alignment.
         let v = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
-        if i + 16 <= src.len() {
-            // SAFETY: `src[i + 8..]` has at least eight readable units.
-            let next = unsafe { v128_load(src.as_ptr().add(i + 8).cast::<v128>()) };
-            if !v128_any_true(v128_and(v128_or(v, next), u16x8_splat(0xff80))) {
-                // Sixteen ASCII units, narrowed as they are.
-                // SAFETY: `dst[j..]` has at least 32 writable bytes.
-                unsafe {
-                    let p = dst.as_mut_ptr().add(j);
-                    v128_store(p.cast::<v128>(), u8x16_narrow_i16x8(v, next));
-                }
-                i += 16;
-                j += 16;
-                continue;
-            }
-        }
         if v128_any_true(u16x8_eq(
             v128_and(v, u16x8_splat(0xf800)),
             u16x8_splat(0xd800),
@@ -177,10 +171,16 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
 const BLOCK: usize = 16;
 
 /// Whether every byte of `b` is ASCII, sixteen bytes a step (core's check
-/// takes four at a time on wasm32): the bytes from 0x80 up are those with
-/// their high bit set, which is what a block's mask reads.
+/// takes four at a time on wasm32).
 pub fn is_ascii(b: &[u8]) -> bool {
-    crate::simd::find(b, 0, |v| v, |c| c >= 0x80) == b.len()
+    ascii_end(b, 0) == b.len()
+}
+
+/// The end of the ASCII run of `b` that starts at `i`: the first index from
+/// `i` on of a byte from 0x80 up, or `b.len()`. The bytes from 0x80 up are
+/// those with their high bit set, which is what a block's mask reads.
+fn ascii_end(b: &[u8], i: usize) -> usize {
+    crate::simd::find(b, i, |v| v, |c| c >= 0x80)
 }
 
 /// The code point at `src[i]` (which must be there) and the units it takes:
@@ -257,28 +257,40 @@ fn ascii_run<A: Copy + Into<u32>, B>(src: &[A], dst: &mut [B], to: impl Fn(A) ->
 /// checked together and narrowed into one vector of sixteen bytes.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
-    use core::arch::wasm32::*;
-    let high = u16x8_splat(0xff80);
     let mut n = 0;
     for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
-        // SAFETY: `s` is sixteen readable units (two vectors) and `d` sixteen
-        // writable bytes (one vector); wasm loads and stores need no
-        // alignment.
-        let (a, b) = unsafe {
-            let p = s.as_ptr();
-            (
-                v128_load(p.cast::<v128>()),
-                v128_load(p.add(8).cast::<v128>()),
-            )
-        };
-        if v128_any_true(v128_and(v128_or(a, b), high)) {
+        // SAFETY: `s` has sixteen readable units and `d` sixteen writable
+        // bytes.
+        if !unsafe { narrow_ascii(s.as_ptr(), d.as_mut_ptr()) } {
             break;
         }
-        // SAFETY: as above.
-        unsafe { v128_store(d.as_mut_ptr().cast::<v128>(), u8x16_narrow_i16x8(a, b)) };
         n += BLOCK;
     }
     n
+}
+
+/// Narrows the sixteen units at `s`, when all are ASCII, into the sixteen
+/// bytes at `d` and returns `true`; else writes nothing.
+///
+/// # Safety
+/// Sixteen units must be readable at `s`, and sixteen bytes writable at `d`
+/// (wasm loads and stores need no alignment).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn narrow_ascii(s: *const u16, d: *mut u8) -> bool {
+    use core::arch::wasm32::*;
+    // SAFETY: the caller's, for two vectors read and one written.
+    unsafe {
+        let (a, b) = (
+            v128_load(s.cast::<v128>()),
+            v128_load(s.add(8).cast::<v128>()),
+        );
+        if v128_any_true(v128_and(v128_or(a, b), u16x8_splat(0xff80))) {
+            return false;
+        }
+        v128_store(d.cast::<v128>(), u8x16_narrow_i16x8(a, b));
+    }
+    true
 }
 
 /// Writes `s` as UTF-16 to the start of `dst` and returns the number of
@@ -417,30 +429,12 @@ pub fn encode_latin1(s: &str, dst: &mut [u8]) -> usize {
     let b = s.as_bytes();
     let (mut i, mut j) = (0, 0);
     while i < b.len() {
-        // The ASCII run up to the next byte from 0x80, eight bytes a step.
-        let rest = b.get(i..).unwrap_or_default();
-        let mut run = 0;
-        for w in rest.chunks_exact(8) {
-            let x = u64::from_le_bytes(w.try_into().unwrap_or([0x80; 8]));
-            let high = x & 0x8080_8080_8080_8080;
-            if high != 0 {
-                run += high.trailing_zeros() as usize / 8;
-                break;
-            }
-            run += 8;
-        }
-        if run == rest.len() / 8 * 8 {
-            run += rest
-                .get(run..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|x| x.is_ascii())
-                .count();
-        }
+        // The ASCII run up to the next byte from 0x80.
+        let run = ascii_end(b, i) - i;
         let Some(d) = dst.get_mut(j..j + run) else {
             return j;
         };
-        d.copy_from_slice(rest.get(..run).unwrap_or_default());
+        d.copy_from_slice(b.get(i..i + run).unwrap_or_default());
         i += run;
         j += run;
         // One character outside ASCII (`s` is valid UTF-8).
