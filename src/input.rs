@@ -194,9 +194,7 @@ raw_struct! {
 /// then before it.
 #[inline(never)]
 fn key_index(keys: &[&str], key: &str, from: usize) -> Option<usize> {
-    // Length and first byte before the bytes: most names differ there.
-    let first = key.as_bytes().first();
-    let is = |k: &&str| k.len() == key.len() && k.as_bytes().first() == first && *k == key;
+    let is = |k: &&str| crate::json::same_key(k, key);
     let from = from.min(keys.len());
     let (before, after) = keys.split_at(from);
     after

@@ -453,6 +453,14 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
     }
 }
 
+/// Whether two keys are equal, comparing their lengths and first bytes
+/// before their bytes: most keys differ there, and on wasm32 comparing the
+/// bytes is a call to a loop a byte at a time.
+#[inline(always)]
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// Finds a key in an ordered object.
 #[inline(never)]
 pub fn obj_get<'o, 'a>(o: &'o [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'o Json<'a>> {
@@ -469,12 +477,7 @@ pub fn obj_set<'a>(o: &mut Obj<'a>, key: &'static str, value: Json<'a>) {
 /// [`obj_set`] with a key of any lifetime: also how an object read from the
 /// input keeps the last of duplicate keys in the place of the first.
 pub(crate) fn obj_put<'a>(o: &mut Obj<'a>, key: Cow<'a, str>, value: Json<'a>) {
-    // Length and first byte before the bytes: most keys differ there.
-    let first = key.as_bytes().first();
-    if let Some(slot) = o
-        .iter_mut()
-        .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
-    {
+    if let Some(slot) = o.iter_mut().find(|(k, _)| same_key(k, &key)) {
         slot.1 = value;
     } else {
         o.push((key, value));
