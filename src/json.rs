@@ -380,8 +380,11 @@ pub(crate) fn raw_truthy(s: &str) -> bool {
 /// The content of raw JSON string text that has no escapes, borrowed.
 pub fn plain_string(s: &str) -> Option<&str> {
     let b = s.as_bytes();
-    (b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' && !b[1..b.len() - 1].contains(&b'\\'))
-        .then(|| &s[1..s.len() - 1])
+    (b.len() >= 2
+        && b[0] == b'"'
+        && b[b.len() - 1] == b'"'
+        && memchr::memchr(b'\\', &b[1..b.len() - 1]).is_none())
+    .then(|| &s[1..s.len() - 1])
 }
 
 fn raw_str(s: &str) -> Option<Cow<'_, str>> {
@@ -664,7 +667,7 @@ pub fn wrap_dict<'a>(key: &'static str, v: Json<'a>) -> Json<'a> {
 /// The text of the JSON string `s` (quotes included): borrowed when it has no escapes.
 pub(crate) fn string_text(s: &str) -> Cow<'_, str> {
     let inner = &s[1..s.len().saturating_sub(1).max(1)];
-    if !inner.as_bytes().contains(&b'\\') {
+    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
         return Cow::Borrowed(inner);
     }
     serde_json::from_str::<crate::json::Text>(s)

@@ -19,6 +19,7 @@ use crate::json::Raw;
 /// Containers deeper than this make the reader give up (serde_json allows
 /// 128 levels).
 const MAX_DEPTH: usize = 100;
+const _: () = assert!(MAX_DEPTH <= 128, "`Bits` holds 128 depths");
 
 /// The raw subtrees known to hold nothing the redaction pass would change:
 /// no credential key, no string that may be a signed URL. Kept as address
@@ -233,7 +234,7 @@ impl<'a> Reader<'a> {
     fn value(&mut self) -> Option<()> {
         // Bit `d` of `objects`: whether the container open at relative
         // depth `d` is an object.
-        let mut objects: u128 = 0;
+        let mut objects = Bits::default();
         let mut d = 0usize;
         // Where the wanted member's value starts, once its key is read.
         let mut wanted: Option<usize> = None;
@@ -255,11 +256,9 @@ impl<'a> Reader<'a> {
                         if self.depth + d >= MAX_DEPTH {
                             return None;
                         }
+                        objects.set(d, c == b'{');
                         if c == b'{' {
-                            objects |= 1 << d;
                             next_is_wanted = self.key(d == 1)?;
-                        } else {
-                            objects &= !(1 << d);
                         }
                         continue 'value;
                     }
@@ -284,7 +283,7 @@ impl<'a> Reader<'a> {
                 if d == 0 {
                     return Some(());
                 }
-                let object = objects >> d & 1 == 1;
+                let object = objects.get(d);
                 match (self.peek()?, object) {
                     (b',', true) => {
                         self.pos += 1;
@@ -426,6 +425,28 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One bit for each relative depth below [`MAX_DEPTH`]: two words, where a
+/// `u128` would shift through library calls on wasm32.
+#[derive(Default)]
+struct Bits([u64; 2]);
+
+impl Bits {
+    #[inline(always)]
+    fn set(&mut self, d: usize, on: bool) {
+        let (w, bit) = (d >> 6 & 1, 1u64 << (d & 63));
+        if on {
+            self.0[w] |= bit;
+        } else {
+            self.0[w] &= !bit;
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, d: usize) -> bool {
+        self.0[d >> 6 & 1] >> (d & 63) & 1 == 1
+    }
+}
+
 /// Whether a byte ends a plain run of string text: a quote, a backslash, a
 /// `?` or a control character.
 fn is_special(c: u8) -> bool {
@@ -442,4 +463,45 @@ fn special(b: &[u8], i: usize) -> usize {
         |v| v.eq(b'"').or(v.eq(b'\\')).or(v.eq(b'?').or(v.below(0x20))),
         is_special,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Containers `depth` deep whose kinds follow `pattern` (bit `d % 7` set:
+    /// an object at depth `d`), closed correctly, or with the closer at
+    /// depth `wrong` swapped.
+    fn nested(depth: usize, pattern: u8, wrong: Option<usize>) -> String {
+        let object = |d: usize| pattern >> (d % 7) & 1 == 1;
+        let mut s = String::new();
+        for d in 0..depth {
+            s.push_str(if object(d) { "{\"k\":" } else { "[" });
+        }
+        s.push('0');
+        for d in (0..depth).rev() {
+            let close = if object(d) == (wrong == Some(d)) {
+                ']'
+            } else {
+                '}'
+            };
+            s.push(close);
+        }
+        s
+    }
+
+    #[test]
+    fn every_depth_closes_with_its_own_kind() {
+        for depth in [1, 2, 63, 64, 65, 66, 90, MAX_DEPTH - 1] {
+            for pattern in [0b1010101u8, 0b0110011, 0b1111111, 0b0000001] {
+                let read = |t: &str| Reader::read_all(t, |r| r.raw().map(|_| ())).is_some();
+                assert!(read(&nested(depth, pattern, None)), "{depth} {pattern:b}");
+                for wrong in 0..depth {
+                    let text = nested(depth, pattern, Some(wrong));
+                    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+                    assert!(!read(&text), "{depth} {pattern:b} wrong at {wrong}");
+                }
+            }
+        }
+    }
 }
