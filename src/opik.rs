@@ -113,7 +113,7 @@ fn write_uuid(out: &mut Vec<u8>, id: &Uuid) {
 fn write_time(out: &mut Vec<u8>, t: Time) {
     let (b, n) = t.format_bytes();
     out.push(b'"');
-    out.extend_from_slice(&b[..n]);
+    write::put(out, &b[..n]);
     out.push(b'"');
 }
 
@@ -151,7 +151,7 @@ fn write_head(out: &mut Vec<u8>, id: &Uuid, project: &str) {
 /// Writes `,"name":number` when there is a number.
 fn write_float_at(out: &mut Vec<u8>, name: &[u8], f: Option<f64>) {
     if let Some(f) = f {
-        out.extend_from_slice(name);
+        write::put(out, name);
         write::float(out, f);
     }
 }
@@ -159,7 +159,7 @@ fn write_float_at(out: &mut Vec<u8>, name: &[u8], f: Option<f64>) {
 /// Writes `,"name":time` when there is a time.
 fn write_time_at(out: &mut Vec<u8>, name: &[u8], t: Option<Time>) {
     if let Some(t) = t {
-        out.extend_from_slice(name);
+        write::put(out, name);
         write_time(out, t);
     }
 }
@@ -167,7 +167,7 @@ fn write_time_at(out: &mut Vec<u8>, name: &[u8], t: Option<Time>) {
 /// Writes `,"name":value` when `v` is present and not null.
 fn write_some(out: &mut Vec<u8>, name: &[u8], v: &Option<Json<'_>>) {
     if let Some(v) = some(v) {
-        out.extend_from_slice(name);
+        write::put(out, name);
         write::json(out, v);
     }
 }

