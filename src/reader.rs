@@ -383,6 +383,7 @@ impl<'a> Reader<'a> {
     /// Reads the string whose quote is at the position: whether it has
     /// escapes. Marks the value dirty when the string may be a signed URL
     /// (the redaction pass's own test: a `?`, then a `=`).
+    #[inline(always)]
     fn string(&mut self) -> Option<bool> {
         let b = self.text.as_bytes();
         let mut i = self.pos + 1;
