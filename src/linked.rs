@@ -248,7 +248,7 @@ pub struct NodeFacts<'n> {
     /// Node execution id.
     pub exec_id: Option<&'n str>,
     /// Title.
-    pub title: Option<String>,
+    pub title: Option<Cow<'n, str>>,
     /// Execution metadata.
     pub meta: &'n [(Cow<'n, str>, Json<'n>)],
 }
@@ -406,7 +406,7 @@ pub fn nest_rounds(
         };
         let title = r
             .container
-            .and_then(|j| facts[j].title.clone())
+            .and_then(|j| facts[j].title.as_deref().map(str::to_owned))
             .unwrap_or_else(|| r.container_id.to_string());
         let start = Time::utc(r.start);
         let id = ctx.id(
@@ -612,23 +612,91 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
 /// Drops empty and duplicate tags, cuts long ones, keeps at most 50.
 /// Returns whether anything was cut.
 fn fix_tags(tags: &mut Vec<Cow<'_, str>>) -> bool {
+    // In place (a span's list is most often one tag): `tags[..kept]` holds
+    // the tags kept so far, in order.
     let mut cut = false;
-    let mut out: Vec<Cow<'_, str>> = Vec::with_capacity(tags.len());
-    for t in tags.drain(..) {
-        let t = if t.chars().count() > MAX_TAG_CHARS {
+    let mut kept = 0;
+    for i in 0..tags.len() {
+        let t = &mut tags[i];
+        if t.len() > MAX_TAG_CHARS && t.chars().count() > MAX_TAG_CHARS {
             cut = true;
-            Cow::Owned(t.chars().take(MAX_TAG_CHARS).collect())
-        } else {
-            t
-        };
-        if !t.is_empty() && !out.contains(&t) {
-            out.push(t);
+            *t = Cow::Owned(t.chars().take(MAX_TAG_CHARS).collect());
+        }
+        if !tags[i].is_empty() && !tags[..kept].contains(&tags[i]) {
+            tags.swap(kept, i);
+            kept += 1;
         }
     }
-    if out.len() > MAX_TAGS {
-        out.truncate(MAX_TAGS);
+    tags.truncate(kept);
+    if tags.len() > MAX_TAGS {
+        tags.truncate(MAX_TAGS);
         cut = true;
     }
-    *tags = out;
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `fix_tags` must do, written plainly: cut each tag to its first
+    /// MAX_TAG_CHARS characters, drop empty ones and repeats (keeping the
+    /// first), keep at most MAX_TAGS.
+    fn plain(tags: &[Cow<'_, str>]) -> (Vec<String>, bool) {
+        let mut cut = false;
+        let mut out: Vec<String> = Vec::new();
+        for t in tags {
+            cut |= t.chars().count() > MAX_TAG_CHARS;
+            let t: String = t.chars().take(MAX_TAG_CHARS).collect();
+            if !t.is_empty() && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        if out.len() > MAX_TAGS {
+            out.truncate(MAX_TAGS);
+            cut = true;
+        }
+        (out, cut)
+    }
+
+    #[test]
+    fn tags_are_cut_deduplicated_and_kept_in_order() {
+        let long = "é".repeat(MAX_TAG_CHARS + 3);
+        let at_most = "x".repeat(MAX_TAG_CHARS);
+        let one_over = "y".repeat(MAX_TAG_CHARS + 1);
+        let wide = "é".repeat(MAX_TAG_CHARS / 2 + 1);
+        let pool = [
+            "a",
+            "b",
+            "",
+            "a",
+            "node_execution",
+            &long,
+            &at_most,
+            &one_over,
+            &wide,
+            "ü",
+            "b",
+        ];
+        let mut seed = 7u32;
+        for n in (0..12).chain([49, 50, 51, 80]) {
+            for _ in 0..40 {
+                let tags: Vec<Cow<'_, str>> = (0..n)
+                    .map(|k| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        if n > 12 {
+                            Cow::Owned(format!("t{}", (seed >> 16) % (n as u32 + 5) + k as u32 % 2))
+                        } else {
+                            Cow::Borrowed(pool[(seed >> 16) as usize % pool.len()])
+                        }
+                    })
+                    .collect();
+                let (want, want_cut) = plain(&tags);
+                let mut got = tags.clone();
+                let cut = fix_tags(&mut got);
+                assert_eq!(got, want, "{tags:?}");
+                assert_eq!(cut, want_cut, "{tags:?}");
+            }
+        }
+    }
 }

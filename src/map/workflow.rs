@@ -447,7 +447,7 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
             path: &n.path,
             node_id: n.node_id.as_deref(),
             exec_id: n.id.as_deref(),
-            title: n.title.as_str().map(|c| c.into_owned()),
+            title: n.title.as_str(),
             meta: &n.meta[..],
         })
         .collect()
