@@ -461,13 +461,26 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
 /// bytes is a call to a loop a byte at a time.
 #[inline(always)]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() || a.first() != b.first() {
+        return false;
+    }
+    // Keys are mostly short: two overlapping words compared in place of a
+    // call to `memcmp`.
+    let n = a.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
 }
 
 /// Finds a key in an ordered object.
 #[inline(never)]
 pub fn obj_get<'o, 'a>(o: &'o [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'o Json<'a>> {
-    o.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    o.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
 }
 
 /// Sets a key: overwrites in place when present, else appends (Python's
@@ -684,6 +697,22 @@ pub fn decode_json_column(raw: Raw<'_>) -> Result<RawBuf, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_key_is_string_equality() {
+        let base = "abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=20 {
+            let a = &base[..n];
+            assert!(same_key(a, a), "{a}");
+            assert!(!same_key(a, &base[..n + 1]), "{a}");
+            for at in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                b[at] = b'_';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_key(a, &b), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn trees_read_like_serde_json_values() {
