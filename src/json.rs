@@ -440,10 +440,16 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
     // only the values found.
     let mut found = [(0, 0); 4];
     debug_assert!(keys.len() <= found.len() && out.len() == keys.len());
-    for ((k0, k1), v) in crate::scan::members(s) {
-        let name = string_text(&s[k0..k1]);
+    for ((k0, k1), v, escaped) in crate::scan::members(s) {
+        let decoded;
+        let name = if escaped {
+            decoded = string_text(&s[k0..k1]);
+            &*decoded
+        } else {
+            s.get(k0 + 1..k1 - 1).unwrap_or_default()
+        };
         for (at, key) in found.iter_mut().zip(keys) {
-            if name == *key {
+            if same_key(name, key) {
                 *at = v;
             }
         }

@@ -165,23 +165,33 @@ impl PathArg for KeyAt<'_> {
 }
 
 /// Usage of a span: from a usage object, else the metadata total (item 8).
-pub fn usage<'a>(
+/// With `ttft`, the usage object's `time_to_first_token` is put there, found
+/// in the same scan of the object.
+pub fn usage<'a, 'u>(
     ctx: &mut Ctx,
-    src: Option<(&Json, At)>,
+    src: Option<(&'u Json, At)>,
     md_total: Option<(&Json, At)>,
+    ttft: Option<&mut Option<Json<'u>>>,
 ) -> Option<Json<'a>> {
     let (src, at) = match src.filter(|(u, _)| u.kind() == Kind::Object) {
         Some((u, at)) => (Some(u), Some(at)),
         None => (None, None),
     };
-    let mut found = [None, None, None];
+    let mut found = [None, None, None, None];
     if let Some(u) = src {
-        u.get_all(
-            &["prompt_tokens", "completion_tokens", "total_tokens"],
-            &mut found,
-        );
+        let keys = [
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "time_to_first_token",
+        ];
+        let n = if ttft.is_some() { 4 } else { 3 };
+        u.get_all(&keys[..n], &mut found[..n]);
     }
-    let [p, c, t] = found;
+    let [p, c, t, first] = found;
+    if let Some(ttft) = ttft {
+        *ttft = first;
+    }
     let key = |k: &'static str| at.map(|a| KeyAt(a, k));
     let (pp, cp, tp) = (
         key("prompt_tokens"),

@@ -13,7 +13,13 @@
 /// the next quote that no backslash escapes; the text's length when the
 /// string is not closed.
 pub fn string_end(b: &[u8], i: usize) -> usize {
+    string_end_escaped(b, i).0
+}
+
+/// [`string_end`], and whether the string holds a backslash (an escape).
+pub fn string_end_escaped(b: &[u8], i: usize) -> (usize, bool) {
     let mut j = i + 1;
+    let mut escaped = false;
     loop {
         j = crate::simd::find(
             b,
@@ -22,11 +28,14 @@ pub fn string_end(b: &[u8], i: usize) -> usize {
             |c| c == b'"' || c == b'\\',
         );
         match b.get(j) {
-            Some(b'"') => return j + 1,
+            Some(b'"') => return (j + 1, escaped),
             // A backslash escapes the byte after it (for `\uXXXX` the rest
             // is hex digits, which need no care).
-            Some(_) => j += 2,
-            None => return b.len(),
+            Some(_) => {
+                escaped = true;
+                j += 2;
+            }
+            None => return (b.len(), escaped),
         }
     }
 }
@@ -92,7 +101,8 @@ pub fn value_end(b: &[u8], mut i: usize) -> usize {
 
 /// The members of the object whose text is `s` (an object, possibly with
 /// surrounding whitespace): each as the byte range of the key's JSON string
-/// (quotes included) and of its value, in text order.
+/// (quotes included) and of its value, and whether the key has escapes, in
+/// text order.
 pub fn members(s: &str) -> Members<'_> {
     let b = s.as_bytes();
     let start = skip_ws(b, 0);
@@ -111,8 +121,8 @@ pub struct Members<'s> {
 }
 
 /// One object member: byte ranges of the key (a JSON string, quotes included)
-/// and of the value.
-pub type Member = ((usize, usize), (usize, usize));
+/// and of the value, and whether the key has escapes.
+pub type Member = ((usize, usize), (usize, usize), bool);
 
 impl Iterator for Members<'_> {
     type Item = Member;
@@ -127,7 +137,7 @@ impl Iterator for Members<'_> {
             self.pos = b.len();
             return None;
         }
-        let key_end = string_end(b, i);
+        let (key_end, escaped) = string_end_escaped(b, i);
         let mut v = skip_ws(b, key_end);
         if b.get(v) != Some(&b':') {
             self.pos = b.len();
@@ -140,7 +150,7 @@ impl Iterator for Members<'_> {
             return None;
         }
         self.pos = ve;
-        Some(((i, key_end), (v, ve)))
+        Some(((i, key_end), (v, ve), escaped))
     }
 }
 
@@ -276,15 +286,15 @@ mod tests {
     #[test]
     fn members_come_in_text_order_with_their_ranges() {
         let t = " { \"a\" : 1 , \"b\\\"\":{\"x\":[1,2]},\"c\":\"s,}\" } ";
-        let got: Vec<(&str, &str)> = members(t)
-            .map(|((k0, k1), (v0, v1))| (&t[k0..k1], &t[v0..v1]))
+        let got: Vec<(&str, &str, bool)> = members(t)
+            .map(|((k0, k1), (v0, v1), escaped)| (&t[k0..k1], &t[v0..v1], escaped))
             .collect();
         assert_eq!(
             got,
             [
-                ("\"a\"", "1"),
-                ("\"b\\\"\"", "{\"x\":[1,2]}"),
-                ("\"c\"", "\"s,}\"")
+                ("\"a\"", "1", false),
+                ("\"b\\\"\"", "{\"x\":[1,2]}", true),
+                ("\"c\"", "\"s,}\"", false)
             ]
         );
         assert_eq!(members("{}").count(), 0);

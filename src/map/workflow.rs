@@ -695,15 +695,15 @@ fn linked_node<'a>(
             .map(|u| (u, at("outputs", n.outputs_deep).sub("usage"))),
         };
         let meta_at = at(n.meta_field, n.meta_deep);
+        let mut ttft = None;
         span.usage = linked::usage(
             ctx,
             usage_src.as_ref().map(|(u, a)| (u, *a)),
             obj_get(&n.meta, "total_tokens").map(|v| (v, meta_at)),
+            (kind == "llm").then_some(&mut ttft),
         );
         if kind == "llm" {
-            span.ttft = usage_src
-                .as_ref()
-                .and_then(|(u, _)| u.get("time_to_first_token"))
+            span.ttft = ttft
                 .and_then(|t| t.as_f64())
                 .filter(|t| t.is_finite() && *t >= 0.0)
                 .map(|t| t * 1000.0);
