@@ -465,7 +465,7 @@ fn raw_get_all<'s>(s: &'s str, keys: &[&str], out: &mut [Option<Json<'s>>]) {
 /// Whether two keys are equal, comparing their lengths and first bytes
 /// before their bytes: most keys differ there, and on wasm32 comparing the
 /// bytes is a call to a loop a byte at a time.
-#[inline(always)]
+#[inline]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() || a.first() != b.first() {

@@ -46,7 +46,7 @@ pub(crate) fn verbatim<S: Serializer>(s: S, text: &str) -> Result<S::Ok, S::Erro
 /// `memory.copy`: a call out of the engine's code that costs as much as
 /// copying a hundred bytes. A wf-500 mapping made 33,800 such calls, 19,400
 /// with this on the hottest writers.
-#[inline(always)]
+#[inline]
 pub fn put(out: &mut Vec<u8>, b: &[u8]) {
     /// Copies the first and the last `W` bytes of `src[..n]` to `dst`.
     ///
