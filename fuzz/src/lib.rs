@@ -435,8 +435,13 @@ impl<'u, 'd> Gen<'u, 'd> {
         if db_row && !v.is_null() && self.u.ratio(3, 4)? {
             let s = v.to_string();
             if self.u.ratio(1, 16)? {
-                // A broken column.
-                return Ok(Value::String(s[..s.len() / 2].to_owned()));
+                // A broken column: its first half, cut at a character
+                // boundary (the column text may hold any script).
+                let mut half = s.len() / 2;
+                while !s.is_char_boundary(half) {
+                    half -= 1;
+                }
+                return Ok(Value::String(s[..half].to_owned()));
             }
             return Ok(Value::String(s));
         }
