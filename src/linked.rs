@@ -482,18 +482,32 @@ pub fn nest_rounds(
         );
     }
     // Parents first: a depth-first walk from the root span, children by start.
-    let run_spans: Vec<Span> = spans.drain(first - 1..).chain(new_spans).collect();
-    let order = parents_first(&run_spans, root, ctx, facts.first().map_or("", |f| f.path));
-    let mut slots: Vec<Option<Span>> = run_spans.into_iter().map(Some).collect();
-    for (i, reparent) in order {
-        if let Some(mut s) = slots[i].take() {
-            if reparent {
-                s.parent_span_id = Some(root);
-            }
-            crate::opik::push_out(spans, s);
+    spans.extend(new_spans);
+    let run = &mut spans[first - 1..];
+    let order = parents_first(run, root, ctx, facts.first().map_or("", |f| f.path));
+    put_in_order(run, &order, |s| s.parent_span_id = Some(root));
+    Ok(())
+}
+
+/// Puts `items` in `order` (a permutation of their indices, each with
+/// whether `reparent` applies to the item), in place: one swap an item,
+/// where moving spans through lists copied each (some 500 bytes) four times.
+fn put_in_order<T>(items: &mut [T], order: &[(usize, bool)], reparent: impl Fn(&mut T)) {
+    debug_assert_eq!(order.len(), items.len());
+    // `at[i]`: where the item first at `i` is now; `held[p]`: which item
+    // (by its first index) is at `p` now.
+    let mut at: Vec<usize> = (0..items.len()).collect();
+    let mut held = at.clone();
+    for (k, &(i, moved)) in order.iter().enumerate() {
+        let p = at[i];
+        items.swap(k, p);
+        let j = held[k];
+        (held[k], held[p]) = (i, j);
+        (at[i], at[j]) = (k, p);
+        if moved {
+            reparent(&mut items[k]);
         }
     }
-    Ok(())
 }
 
 /// A depth-first order of `spans` (the root first), children sorted by start;
@@ -667,6 +681,29 @@ mod tests {
             cut = true;
         }
         (out, cut)
+    }
+
+    #[test]
+    fn items_are_put_in_any_order_in_place() {
+        let mut seed = 11u32;
+        for n in 0..40usize {
+            for _ in 0..25 {
+                // A random permutation (Fisher-Yates) with random flags.
+                let mut order: Vec<(usize, bool)> = (0..n).map(|i| (i, false)).collect();
+                for k in (1..n).rev() {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    order.swap(k, (seed >> 8) as usize % (k + 1));
+                }
+                for o in &mut order {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    o.1 = seed >> 30 == 0;
+                }
+                let mut items: Vec<(usize, bool)> = (0..n).map(|i| (i * 7, false)).collect();
+                put_in_order(&mut items, &order, |x| x.1 = true);
+                let want: Vec<(usize, bool)> = order.iter().map(|&(i, m)| (i * 7, m)).collect();
+                assert_eq!(items, want, "{order:?}");
+            }
+        }
     }
 
     #[test]
