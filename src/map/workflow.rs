@@ -420,12 +420,12 @@ pub(super) fn map<'a>(
     let first_node = out.spans.len();
     out.spans.reserve(nodes.len());
     for n in &nodes {
-        let span = if linked {
-            linked_node(n, &run, ctx)?
+        if linked {
+            linked_node(n, &run, ctx, &mut out.spans)?;
         } else {
-            reference_node(n, &run, ctx)?
-        };
-        crate::opik::push_out(&mut out.spans, span);
+            let span = reference_node(n, &run, ctx)?;
+            crate::opik::push_out(&mut out.spans, span);
+        }
     }
     if linked {
         linked::nest_rounds(
@@ -600,7 +600,8 @@ fn linked_node<'a>(
     n: &Node<'_, 'a>,
     run: &RunInfo<'_, 'a>,
     ctx: &mut Ctx,
-) -> Result<Span<'a>, Error> {
+    spans: &mut Vec<Span<'a>>,
+) -> Result<(), Error> {
     let pd = &n.pd;
     let node_type = n.node_type.as_deref().unwrap_or("");
     let kind = node_kind(node_type);
@@ -728,5 +729,8 @@ fn linked_node<'a>(
         None => ids::seed(&format!("{}:node:{}", run.run_id, n.path)),
     };
     span.id = ctx.id(created, seed, (n.path.as_str(), "/created_at"))?;
-    Ok(span)
+    // Pushed here, not returned: a span is some 500 bytes, and each move
+    // through a return value is a copy.
+    crate::opik::push_out(spans, span);
+    Ok(())
 }
