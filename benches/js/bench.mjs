@@ -394,6 +394,22 @@ for (const name of ['wf-500', 'wf-500-mixed', 'wf-5000']) {
   });
   memory[name] = r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') };
 }
+// The 128 MiB worker, strictly: the JS heap gets only what 128 MiB leaves
+// beside the memory outside it (the wasm memory, Buffers, external
+// strings), so V8 has to collect within the budget. Under the looser
+// --max-old-space-size=128 above, how much garbage the heap holds when it
+// is measured depends on when V8 last collected, which moves with any
+// change of allocation pattern; a run that completes under the cap does not.
+const bigRun = memory['wf-5000'];
+if (bigRun && !bigRun.failed) {
+  const capMiB = Math.floor(128 - bigRun.external / 2 ** 20);
+  const f = join(ROOT, 'target/bench-data/wf-5000.json');
+  const r = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${capMiB}`, fileURLToPath(import.meta.url), '--child', 'memory', f, String(QUICK ? 10 : 100)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  bigRun.capped = { capMiB, ...(r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') }) };
+}
 results.memory = memory;
 
 // 5. Size.
@@ -443,8 +459,14 @@ if (big && !big.failed) {
   // Node's `external` holds the wasm memory, Buffers and external strings.
   const first = big.heapUsed + big.external;
   const steady = big.heapUsedMany + big.externalMany;
+  const c = big.capped;
+  const capped = !c
+    ? 'not run'
+    : c.failed
+      ? `with the JS heap capped at ${c.capMiB} MiB (128 MiB less what lives outside it) the calls failed: ${c.failed}`
+      : `with the JS heap capped at ${c.capMiB} MiB (128 MiB less what lives outside it), ${c.repeats + 2} calls ran, ${mib(c.heapUsedMany + c.externalMany)} MiB in all after them`;
   say(
-    `| 5,000-node (${mib(big.input)} MiB) maps inside a 128 MiB worker | JS heap ${mib(big.heapUsed)} MiB (run under \`--max-old-space-size=128\`) + outside it ${mib(big.external)} MiB (wasm ${mib(big.afterOne)} MiB, Buffers, external strings), the result read once: first call ${mib(first)} MiB in all, later calls ${mib(steady)} MiB | ${steady <= 128 * 2 ** 20 ? 'ok' : first <= 128 * 2 ** 20 ? 'first call only' : 'MISSED'} |`,
+    `| 5,000-node (${mib(big.input)} MiB) maps inside a 128 MiB worker | ${capped}; under \`--max-old-space-size=128\`, JS heap ${mib(big.heapUsed)} MiB + outside it ${mib(big.external)} MiB (wasm ${mib(big.afterOne)} MiB, Buffers, external strings), the result read once: first call ${mib(first)} MiB in all, later calls ${mib(steady)} MiB, uncollected garbage included | ${c && !c.failed && c.heapUsedMany + c.externalMany <= 128 * 2 ** 20 ? 'ok' : 'MISSED'} |`,
   );
 }
 say(`| gzipped \`.wasm\` ≤ 150 KB (stretch 100 KB) | ${kb(gz)} KiB gzip -9 (${kb(wasmBytes.length)} KiB raw) | ${gz <= 100 * 1024 ? 'ok (stretch too)' : mark(gz <= 150 * 1024)} |`);
