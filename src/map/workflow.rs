@@ -92,11 +92,14 @@ fn embedded_obj<'n, 'a>(
     }
 }
 
+/// Reads node execution `i` and pushes it onto `nodes` (pushed here, not
+/// returned: a node is some 400 bytes, and each move is a copy).
 fn read_node<'n, 'a>(
     ne: &'n NodeExecution<'a>,
     i: usize,
     ctx: &mut Ctx,
-) -> Result<Node<'n, 'a>, Error> {
+    nodes: &mut Vec<Node<'n, 'a>>,
+) -> Result<(), Error> {
     let path = NodeAt::base(i);
     let pd = match &ne.process_data {
         Embedded::Absent | Embedded::Null => ProcessData::default(),
@@ -142,7 +145,7 @@ fn read_node<'n, 'a>(
         f.value()
             .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
     };
-    Ok(Node {
+    nodes.push(Node {
         pd_deep: !matches!(ne.process_data, Embedded::Text(_)),
         outputs_deep: !is_column(ne.outputs.raw),
         meta_field,
@@ -165,7 +168,8 @@ fn read_node<'n, 'a>(
         created_at: ctx.time(ne.created_at, (path.as_str(), "/created_at"))?,
         finished_at: ctx.time(ne.finished_at, (path.as_str(), "/finished_at"))?,
         path,
-    })
+    });
+    Ok(())
 }
 
 fn empty_obj<'a>() -> Json<'a> {
@@ -232,7 +236,7 @@ pub(super) fn map<'a>(
             }
             continue;
         }
-        nodes.push(read_node(ne, i, ctx)?);
+        read_node(ne, i, ctx, &mut nodes)?;
     }
 
     let start = match ctx.time(w.start_time, "/trace_info/start_time")? {
