@@ -500,18 +500,14 @@ fn put_in_order<T>(items: &mut [T], order: &[(usize, bool)], reparent: impl Fn(&
     let mut held = at.clone();
     for (k, &(i, moved)) in order.iter().enumerate() {
         let p = at[i];
-        if p == k {
-            // Already in place (most spans: the input lists nodes mostly in
-            // order).
-            if moved {
-                reparent(&mut items[k]);
-            }
-            continue;
+        // Most items are in place already (the input lists nodes mostly in
+        // order).
+        if p != k {
+            items.swap(k, p);
+            let j = held[k];
+            (held[k], held[p]) = (i, j);
+            (at[i], at[j]) = (k, p);
         }
-        items.swap(k, p);
-        let j = held[k];
-        (held[k], held[p]) = (i, j);
-        (at[i], at[j]) = (k, p);
         if moved {
             reparent(&mut items[k]);
         }

@@ -381,18 +381,22 @@ results.cold = coldStats;
 
 // 4. Memory, in fresh processes (mixed-script text too: its input is staged
 // wider than the first guess of the input buffer).
+const memoryRepeats = QUICK ? 10 : 100;
+/** The memory child on `file`, its JS heap limited to `heapMiB`. */
+function memoryChild(file, heapMiB) {
+  const r = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, fileURLToPath(import.meta.url), '--child', 'memory', file, String(memoryRepeats)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') };
+}
 const memory = {};
 for (const name of ['wf-500', 'wf-500-mixed', 'wf-5000']) {
   const f = join(ROOT, `target/bench-data/${name}.json`);
   writeFileSync(f, texts[name]);
-  const repeats = QUICK ? 10 : 100;
   // --max-old-space-size=128: the JS heap of a 128 MB worker (the wasm
   // memory is outside it and is counted separately below).
-  const r = spawnSync(process.execPath, [...process.execArgv, '--max-old-space-size=128', fileURLToPath(import.meta.url), '--child', 'memory', f, String(repeats)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  memory[name] = r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') };
+  memory[name] = memoryChild(f, 128);
 }
 // The 128 MiB worker, strictly: the JS heap gets only what 128 MiB leaves
 // beside the memory outside it (the wasm memory, Buffers, external
@@ -403,12 +407,7 @@ for (const name of ['wf-500', 'wf-500-mixed', 'wf-5000']) {
 const bigRun = memory['wf-5000'];
 if (bigRun && !bigRun.failed) {
   const capMiB = Math.floor(128 - bigRun.external / 2 ** 20);
-  const f = join(ROOT, 'target/bench-data/wf-5000.json');
-  const r = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${capMiB}`, fileURLToPath(import.meta.url), '--child', 'memory', f, String(QUICK ? 10 : 100)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  bigRun.capped = { capMiB, ...(r.status === 0 ? JSON.parse(r.stdout) : { failed: (r.stderr || '').split('\n').slice(-5).join(' ') }) };
+  bigRun.capped = { capMiB, ...memoryChild(join(ROOT, 'target/bench-data/wf-5000.json'), capMiB) };
 }
 results.memory = memory;
 
