@@ -83,6 +83,23 @@ fn encode_blocks(_: &Shuffles, _: &[u16], _: &mut [u8]) -> Option<(usize, usize)
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usize, usize)> {
     use core::arch::wasm32::*;
+    // `a >= c` below is `max(a, c) == a`: two instructions in V8, where
+    // `u16x8_ge` and `u32x4_ge` take four.
+    let [ascii, surrogate_bits, surrogate, x80, x800, low6, lead2, low6w, x80w, lead2w, lead3w, x800w] =
+        hoisted([
+            u16x8_splat(0xff80),
+            u16x8_splat(0xf800),
+            u16x8_splat(0xd800),
+            u16x8_splat(0x80),
+            u16x8_splat(0x800),
+            u16x8_splat(0x3f),
+            u16x8_splat(0xc0),
+            u32x4_splat(0x3f),
+            u32x4_splat(0x80),
+            u32x4_splat(0xc0),
+            u32x4_splat(0xe0),
+            u32x4_splat(0x800),
+        ]);
     let (mut i, mut j) = (0, 0);
     // Block after block while eight units can be read and 32 bytes stored
     // (a block writes at most 24 bytes, with stores of sixteen that may run
@@ -91,7 +108,7 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
         // SAFETY: sixteen units are readable at `src[i..]` and 32 bytes
         // writable at `dst[j..]`.
         if i + BLOCK <= src.len()
-            && unsafe { narrow_ascii(src.as_ptr().add(i), dst.as_mut_ptr().add(j)) }
+            && unsafe { narrow_ascii(src.as_ptr().add(i), dst.as_mut_ptr().add(j), ascii) }
         {
             i += BLOCK;
             j += BLOCK;
@@ -100,10 +117,7 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
         // SAFETY: `src[i..]` has at least eight readable units; wasm loads
         // need no alignment.
         let v = unsafe { v128_load(src.as_ptr().add(i).cast::<v128>()) };
-        if v128_any_true(u16x8_eq(
-            v128_and(v, u16x8_splat(0xf800)),
-            u16x8_splat(0xd800),
-        )) {
+        if v128_any_true(u16x8_eq(v128_and(v, surrogate_bits), surrogate)) {
             // A surrogate: this block a unit at a time (a pair may end one
             // unit past it; 25 bytes at most).
             let end = i + 8;
@@ -117,19 +131,16 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
             }
             continue;
         }
-        let wide = u16x8_ge(v, u16x8_splat(0x80));
+        let wide = u16x8_eq(u16x8_max(v, x80), v);
         // SAFETY (all stores below): `dst[j..]` has at least 32 writable
         // bytes; the stores write sixteen at `j`, and at most twelve past it.
         // Table rows are sixteen readable bytes (indices below 256).
         let p = unsafe { dst.as_mut_ptr().add(j) };
-        if !v128_any_true(u16x8_ge(v, u16x8_splat(0x800))) {
+        if !v128_any_true(u16x8_eq(u16x8_max(v, x800), v)) {
             // One or two bytes a unit, in the unit's 16-bit lane.
             let two = v128_or(
-                v128_or(u16x8_shr(v, 6), u16x8_splat(0xc0)),
-                u16x8_shl(
-                    v128_or(v128_and(v, u16x8_splat(0x3f)), u16x8_splat(0x80)),
-                    8,
-                ),
+                v128_or(u16x8_shr(v, 6), lead2),
+                u16x8_shl(v128_or(v128_and(v, low6), x80), 8),
             );
             let lanes = v128_bitselect(two, v, wide);
             let m = usize::from(i16x8_bitmask(wide));
@@ -142,16 +153,16 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
             // One to three bytes a unit, in a 32-bit lane, four units at a time.
             let mut k = 0;
             for u in [u32x4_extend_low_u16x8(v), u32x4_extend_high_u16x8(v)] {
-                let low = v128_or(v128_and(u, u32x4_splat(0x3f)), u32x4_splat(0x80));
+                let low = v128_or(v128_and(u, low6w), x80w);
                 let six = u32x4_shr(u, 6);
-                let two = v128_or(v128_or(six, u32x4_splat(0xc0)), u32x4_shl(low, 8));
-                let mid = v128_or(v128_and(six, u32x4_splat(0x3f)), u32x4_splat(0x80));
+                let two = v128_or(v128_or(six, lead2w), u32x4_shl(low, 8));
+                let mid = v128_or(v128_and(six, low6w), x80w);
                 let three = v128_or(
-                    v128_or(u32x4_shr(u, 12), u32x4_splat(0xe0)),
+                    v128_or(u32x4_shr(u, 12), lead3w),
                     v128_or(u32x4_shl(mid, 8), u32x4_shl(low, 16)),
                 );
-                let ge80 = u32x4_ge(u, u32x4_splat(0x80));
-                let ge800 = u32x4_ge(u, u32x4_splat(0x800));
+                let ge80 = u32x4_eq(u32x4_max(u, x80w), u);
+                let ge800 = u32x4_eq(u32x4_max(u, x800w), u);
                 let lanes = v128_bitselect(three, v128_bitselect(two, u, ge80), ge800);
                 let m = usize::from(i32x4_bitmask(ge80) | i32x4_bitmask(ge800) << 4);
                 unsafe {
@@ -165,6 +176,18 @@ fn encode_blocks(tables: &Shuffles, src: &[u16], dst: &mut [u8]) -> Option<(usiz
         i += 8;
     }
     (i > 0).then_some((i, j))
+}
+
+/// `vectors`, made once: passed through [`std::hint::black_box`], they stay
+/// values computed before a loop. Left as constants, V8 builds each again
+/// at every use inside the loop, three instructions apiece, which took a
+/// third of a block's instructions.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn hoisted<const N: usize>(
+    vectors: [core::arch::wasm32::v128; N],
+) -> [core::arch::wasm32::v128; N] {
+    std::hint::black_box(vectors)
 }
 
 /// Units a block of the ASCII fast path.
@@ -257,11 +280,12 @@ fn ascii_run<A: Copy + Into<u32>, B>(src: &[A], dst: &mut [B], to: impl Fn(A) ->
 /// checked together and narrowed into one vector of sixteen bytes.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
+    let [ascii] = hoisted([core::arch::wasm32::u16x8_splat(0xff80)]);
     let mut n = 0;
     for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
         // SAFETY: `s` has sixteen readable units and `d` sixteen writable
         // bytes.
-        if !unsafe { narrow_ascii(s.as_ptr(), d.as_mut_ptr()) } {
+        if !unsafe { narrow_ascii(s.as_ptr(), d.as_mut_ptr(), ascii) } {
             break;
         }
         n += BLOCK;
@@ -269,15 +293,16 @@ fn ascii_blocks(src: &[u16], dst: &mut [u8]) -> usize {
     n
 }
 
-/// Narrows the sixteen units at `s`, when all are ASCII, into the sixteen
-/// bytes at `d` and returns `true`; else writes nothing.
+/// Narrows the sixteen units at `s`, when all are ASCII (no bit of `ascii`,
+/// 0xFF80 in each lane, set), into the sixteen bytes at `d` and returns
+/// `true`; else writes nothing.
 ///
 /// # Safety
 /// Sixteen units must be readable at `s`, and sixteen bytes writable at `d`
 /// (wasm loads and stores need no alignment).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-unsafe fn narrow_ascii(s: *const u16, d: *mut u8) -> bool {
+unsafe fn narrow_ascii(s: *const u16, d: *mut u8, ascii: core::arch::wasm32::v128) -> bool {
     use core::arch::wasm32::*;
     // SAFETY: the caller's, for two vectors read and one written.
     unsafe {
@@ -285,7 +310,7 @@ unsafe fn narrow_ascii(s: *const u16, d: *mut u8) -> bool {
             v128_load(s.cast::<v128>()),
             v128_load(s.add(8).cast::<v128>()),
         );
-        if v128_any_true(v128_and(v128_or(a, b), u16x8_splat(0xff80))) {
+        if v128_any_true(v128_and(v128_or(a, b), ascii)) {
             return false;
         }
         v128_store(d.cast::<v128>(), u8x16_narrow_i16x8(a, b));
@@ -561,19 +586,25 @@ fn shuffles() -> &'static Shuffles {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Option<(usize, usize)> {
     use core::arch::wasm32::*;
-    let low6 = u16x8_splat(0x3f);
+    // `a >= c` is `max(a, c) == a`: two instructions in V8, where
+    // `u16x8_ge` and `u8x16_ge` take four.
+    let [low6, lead2, lead3, stop, continuation] = hoisted([
+        u16x8_splat(0x3f),
+        u16x8_splat(0xc0),
+        u16x8_splat(0xe0),
+        u8x16_splat(stop),
+        i8x16_splat(-65),
+    ]);
     let decode = |a0: v128, a1: v128, a2: v128| {
-        let two = v128_or(
-            u16x8_shl(v128_and(a0, u16x8_splat(0x1f)), 6),
-            v128_and(a1, low6),
-        );
+        // A two-byte lead byte is 0b110xxxxx: its low six bits are its five.
+        let two = v128_or(u16x8_shl(v128_and(a0, low6), 6), v128_and(a1, low6));
         // The 16-bit shift by 12 keeps the lead byte's low four bits.
         let three = v128_or(
             v128_or(u16x8_shl(a0, 12), u16x8_shl(v128_and(a1, low6), 6)),
             v128_and(a2, low6),
         );
-        let is_two = u16x8_ge(a0, u16x8_splat(0xc0));
-        let is_three = u16x8_ge(a0, u16x8_splat(0xe0));
+        let is_two = u16x8_eq(u16x8_max(a0, lead2), a0);
+        let is_three = u16x8_eq(u16x8_max(a0, lead3), a0);
         v128_bitselect(three, v128_bitselect(two, a0, is_two), is_three)
     };
     let table = &tables.units;
@@ -605,14 +636,13 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Optio
         }
         // A lead byte from `stop` up ends the block before it (the loop of
         // the caller takes that character).
-        let big = u8x16_bitmask(u8x16_ge(c0, u8x16_splat(stop)));
+        let big = u8x16_bitmask(u8x16_eq(u8x16_max(c0, stop), c0));
         let len = big.trailing_zeros() as usize;
         if len == 0 {
             break;
         }
         // Continuation bytes are 0x80..=0xbf, -128..=-65 as signed bytes.
-        let starts =
-            usize::from(i8x16_bitmask(i8x16_gt(c0, i8x16_splat(-65)))) & ((1usize << len) - 1);
+        let starts = usize::from(i8x16_bitmask(i8x16_gt(c0, continuation))) & ((1usize << len) - 1);
         let low = decode(
             u16x8_extend_low_u8x16(c0),
             u16x8_extend_low_u8x16(c1),

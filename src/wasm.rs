@@ -520,9 +520,7 @@ fn run_to(
                 }
             }
         } else {
-            match OUTPUT16
-                .with_borrow_mut(|w| utf16_write(s, w, narrow).map(|()| (w.as_ptr(), w.len())))
-            {
+            match OUTPUT16.with_borrow_mut(|w| utf16_write(s, w, narrow).map(|n| (w.as_ptr(), n))) {
                 Some((p, units)) => (p as usize, -(units as f64)),
                 None => {
                     lost = true;
@@ -564,11 +562,13 @@ pub fn release_output() {
     OUTPUT.set(String::new());
 }
 
-/// Writes `s` as UTF-16 into `out` (replacing what it held), with every
-/// character above U+00FF as a `\u` escape when `narrow` (JSON text only:
-/// see [`narrow_output`]); `None` when `out` cannot grow enough.
-pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<()> {
-    out.clear();
+/// Writes `s` as UTF-16 to the start of `out`, with every character above
+/// U+00FF as a `\u` escape when `narrow` (JSON text only: see
+/// [`narrow_output`]); the number of units written, or `None` when `out`
+/// cannot grow enough. `out` keeps its length (at least the units written):
+/// emptied and grown again for each piece, it was filled with zeros each
+/// time, a second pass over memory as large as the output.
+pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<usize> {
     // UTF-16 never needs more units than UTF-8 has bytes; escapes need more.
     let n = if narrow {
         utf16::narrow_units(s)
@@ -578,16 +578,14 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<(
     if at_least(out, n) == 0 {
         return None;
     }
-    let n = utf16::encode_utf16(s, out, narrow);
-    out.truncate(n);
-    Some(())
+    Some(utf16::encode_utf16(s, &mut out[..n], narrow))
 }
 
 /// Writes `s` as narrow Latin-1 bytes (see [`utf16::encode_latin1`]) into
 /// the memory of `out` (replacing what it held); their address and number,
 /// or `None` when `out` cannot grow enough.
 pub(crate) fn latin1_write(s: &str, out: &mut Vec<u16>) -> Option<(*const u8, usize)> {
-    out.clear();
+    // As in `utf16_write`, `out` keeps its length.
     let need = utf16::narrow_units(s).div_ceil(2);
     if at_least(out, need) == 0 {
         return None;
