@@ -666,12 +666,14 @@ fn decode_block(tables: &Shuffles, b: &[u8], dst: &mut [u16], stop: u8) -> Optio
             v128_store(p.add(n0).cast::<v128>(), i8x16_swizzle(high, s1));
         }
         j += n0 + m1.count_ones() as usize;
-        // The last character may run past the block: on to its end (a block
-        // cut short ends at a lead byte).
+        // The last character may run past the block, by two bytes at most (a
+        // block cut short ends at a lead byte): on to its end, counted
+        // without a branch, which would mispredict at every other block in
+        // mixed scripts.
         i += len;
-        while b.get(i).is_some_and(|&x| (x as i8) < -64) {
-            i += 1;
-        }
+        let continues = |k: usize| usize::from(b.get(k).is_some_and(|&x| (x as i8) < -64));
+        let one = continues(i);
+        i += one + (one & continues(i + 1));
     }
     (i > 0).then_some((i, j))
 }
