@@ -565,9 +565,9 @@ pub fn release_output() {
 /// Writes `s` as UTF-16 to the start of `out`, with every character above
 /// U+00FF as a `\u` escape when `narrow` (JSON text only: see
 /// [`narrow_output`]); the number of units written, or `None` when `out`
-/// cannot grow enough. `out` keeps its length (at least the units written):
-/// emptied and grown again for each piece, it was filled with zeros each
-/// time, a second pass over memory as large as the output.
+/// cannot grow enough. `out` keeps its length from piece to piece (at least
+/// the units written), so that its memory is not filled with zeros again
+/// for each piece: that was a second pass over as many bytes as the output.
 pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<usize> {
     // UTF-16 never needs more units than UTF-8 has bytes; escapes need more.
     let n = if narrow {
@@ -578,7 +578,7 @@ pub(crate) fn utf16_write(s: &str, out: &mut Vec<u16>, narrow: bool) -> Option<u
     if at_least(out, n) == 0 {
         return None;
     }
-    Some(utf16::encode_utf16(s, &mut out[..n], narrow))
+    Some(utf16::encode_utf16(s, out.get_mut(..n)?, narrow))
 }
 
 /// Writes `s` as narrow Latin-1 bytes (see [`utf16::encode_latin1`]) into
