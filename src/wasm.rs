@@ -509,7 +509,7 @@ fn run_to(
             return;
         }
         total += s.len();
-        let (at, n) = if utf16::is_ascii(s.as_bytes()) && (narrow || !form.uniform) {
+        let (at, n) = if (narrow || !form.uniform) && utf16::is_ascii(s.as_bytes()) {
             (s.as_ptr() as usize, s.len() as f64)
         } else if narrow && form.latin1 {
             match OUTPUT16.with_borrow_mut(|w| latin1_write(s, w)) {
