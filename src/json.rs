@@ -509,7 +509,7 @@ pub(crate) fn obj_put<'a>(o: &mut Obj<'a>, key: Cow<'a, str>, value: Json<'a>) {
 /// Removes a key, when present.
 #[inline(never)]
 pub fn obj_remove<'a>(o: &mut Obj<'a>, key: &str) -> Option<Json<'a>> {
-    let i = o.iter().position(|(k, _)| k == key)?;
+    let i = o.iter().position(|(k, _)| same_key(k, key))?;
     Some(o.remove(i).1)
 }
 
