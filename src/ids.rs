@@ -25,14 +25,28 @@ impl fmt::Display for UuidError {
     }
 }
 
+/// Each byte's value as a hexadecimal digit, either case; `0xFF` for a byte
+/// that is no digit (its high bits set, which a parse ORs together and tests
+/// once).
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 16 {
+        let digit = b"0123456789abcdef"[i];
+        t[digit as usize] = i as u8;
+        t[digit.to_ascii_uppercase() as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Where each byte's two digits start in the hyphenated form.
+const DIGITS_AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
 /// The value of a hexadecimal digit, either case.
 fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    let v = HEX_VALUE[usize::from(c)];
+    (v < 16).then_some(v)
 }
 
 impl Uuid {
@@ -89,17 +103,19 @@ impl Uuid {
         if [b[8], b[13], b[18], b[23]] != [b'-'; 4] {
             return None;
         }
+        // Each pair read from its fixed place, and one test for a non-digit
+        // at the end: no branch per digit.
         let mut out = [0u8; 16];
-        let mut digits = b
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| !matches!(i, 8 | 13 | 18 | 23));
-        for byte in &mut out {
-            let (_, &hi) = digits.next()?;
-            let (_, &lo) = digits.next()?;
-            *byte = hex_digit(hi)? << 4 | hex_digit(lo)?;
+        let mut bad = 0u8;
+        for (byte, &at) in out.iter_mut().zip(&DIGITS_AT) {
+            let (hi, lo) = (
+                HEX_VALUE[usize::from(b[at])],
+                HEX_VALUE[usize::from(b[at + 1])],
+            );
+            bad |= hi | lo;
+            *byte = hi << 4 | lo;
         }
-        Some(Uuid(out))
+        (bad < 16).then_some(Uuid(out))
     }
 
     /// Parses a seed that must be an RFC 4122 version-4 UUID.
@@ -140,14 +156,9 @@ impl Uuid {
     pub fn text_bytes(&self) -> [u8; 36] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [b'-'; 36];
-        let mut j = 0;
-        for (i, b) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                j += 1;
-            }
-            out[j] = HEX[(b >> 4) as usize];
-            out[j + 1] = HEX[(b & 15) as usize];
-            j += 2;
+        for (&b, &at) in self.0.iter().zip(&DIGITS_AT) {
+            out[at] = HEX[usize::from(b >> 4)];
+            out[at + 1] = HEX[usize::from(b & 15)];
         }
         out
     }
