@@ -335,18 +335,14 @@ impl<'a, T: Fast<'a>> Fast<'a> for Embedded<'a, T> {
 impl<'a> Fast<'a> for ProcessData<'a> {
     fn fast(r: &mut Reader<'a>) -> Option<Self> {
         let mut p = ProcessData::default();
-        let mut seen: Vec<&'a str> = Vec::new();
         r.object(&mut |r, k| {
-            if !seen.contains(&k) {
-                seen.push(k);
-            }
+            p.has_keys = true;
             match p.slot(k) {
                 Some(slot) => *slot = Some(Json::Raw(r.raw()?)),
                 None => r.skip()?,
             }
             Some(())
         })?;
-        p.keys = seen.len();
         Some(p)
     }
 }
@@ -592,12 +588,12 @@ impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Embedded<'a, T> {
     }
 }
 
-/// The keys of `process_data` the mapping reads, plus its key count (Python
-/// truthiness of the dict).
+/// The keys of `process_data` the mapping reads, and whether it has any key
+/// (Python's truthiness of the dict).
 #[derive(Default)]
 #[allow(missing_docs)]
 pub struct ProcessData<'a> {
-    pub keys: usize,
+    pub has_keys: bool,
     pub model_mode: Option<Json<'a>>,
     pub prompts: Option<Json<'a>>,
     pub usage: Option<Json<'a>>,
@@ -621,7 +617,7 @@ impl<'a> ProcessData<'a> {
     /// Converts into owned values.
     pub fn into_owned(self) -> ProcessData<'static> {
         ProcessData {
-            keys: self.keys,
+            has_keys: self.has_keys,
             model_mode: self.model_mode.map(Json::into_owned),
             prompts: self.prompts.map(Json::into_owned),
             usage: self.usage.map(Json::into_owned),
@@ -641,19 +637,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for ProcessData<'a> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
                 let mut p = ProcessData::default();
-                let mut seen: Vec<Cow<'a, str>> = Vec::new();
                 while let Some(k) = m.next_key::<Text<'a>>()? {
+                    p.has_keys = true;
                     match p.slot(k.as_str()) {
                         Some(s) => *s = Some(Json::from(m.next_value::<&'a RawValue>()?)),
                         None => {
                             m.next_value::<IgnoredAny>()?;
                         }
                     }
-                    if !seen.contains(&k.0) {
-                        seen.push(k.0);
-                    }
                 }
-                p.keys = seen.len();
                 Ok(p)
             }
         }

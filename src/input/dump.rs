@@ -82,7 +82,7 @@ impl Dump for RawObj<'_> {
 
 impl Dump for ProcessData<'_> {
     fn dump(&self, out: &mut String) {
-        let _ = write!(out, "keys={};", self.keys);
+        let _ = write!(out, "has_keys={};", self.has_keys);
         for v in [
             &self.model_mode,
             &self.prompts,

@@ -105,7 +105,7 @@ fn read_node<'n, 'a>(
         Embedded::Absent | Embedded::Null => ProcessData::default(),
         Embedded::Value(_) => match &ne.process_data {
             Embedded::Value(p) => ProcessData {
-                keys: p.keys,
+                has_keys: p.has_keys,
                 model_mode: p.model_mode.clone(),
                 prompts: p.prompts.clone(),
                 usage: p.usage.clone(),
@@ -486,7 +486,7 @@ fn reference_node<'a>(
 ) -> Result<Span<'a>, Error> {
     let pd = &n.pd;
     let inputs = if n.node_type.as_deref() == Some("llm") {
-        if pd.keys > 0 {
+        if pd.has_keys {
             pd.prompts.clone().unwrap_or_else(empty_obj)
         } else {
             empty_obj()
@@ -522,7 +522,7 @@ fn reference_node<'a>(
     obj_set(&mut meta, "status", n.status_raw.clone());
 
     let is_llm =
-        pd.keys > 0 && pd.model_mode.as_ref().and_then(|m| m.as_str()).as_deref() == Some("chat");
+        pd.has_keys && pd.model_mode.as_ref().and_then(|m| m.as_str()).as_deref() == Some("chat");
     let (mut model, mut provider) = (None, None);
     let zero = || Json::Int(0);
     let (mut total, mut prompt, mut completion) = (zero(), zero(), zero());
