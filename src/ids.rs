@@ -236,10 +236,7 @@ const MD5_K: [u32; 64] = [
 /// MD5 (RFC 1321) of `data`.
 pub fn md5(data: &[u8]) -> [u8; 16] {
     let mut h: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-    let mut blocks = data.chunks_exact(64);
-    for block in &mut blocks {
-        md5_block(&mut h, block);
-    }
+    let blocks = data.chunks_exact(64);
     // The last bytes, the 0x80 byte, zeros and the length in bits: one more
     // block, or two when the last bytes leave no room for the 0x80 byte and
     // the eight of the length. On the stack: the linked profile hashes a
@@ -251,7 +248,7 @@ pub fn md5(data: &[u8]) -> [u8; 16] {
     let end = if rest.len() < 56 { 64 } else { 128 };
     let bit_len = (data.len() as u64).wrapping_mul(8);
     tail[end - 8..end].copy_from_slice(&bit_len.to_le_bytes());
-    for block in tail[..end].chunks_exact(64) {
+    for block in blocks.chain(tail[..end].chunks_exact(64)) {
         md5_block(&mut h, block);
     }
     let mut out = [0u8; 16];
