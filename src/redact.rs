@@ -42,7 +42,7 @@ pub fn is_credential(key: &str) -> bool {
     is_credential_bytes(key.as_bytes())
 }
 
-/// Item 14's credential names, `-` written `_`.
+/// Item 14's credential names, `-` written `_`, shortest first.
 const CREDENTIAL_NAMES: [&[u8]; 15] = [
     b"token",
     b"apikey",
@@ -74,6 +74,19 @@ const FIRST_LETTERS: [u32; 20] = {
     t
 };
 
+/// For each key length, where the names that long start in
+/// [`CREDENTIAL_NAMES`] (the list is checked to be in order of length).
+const NAMES_FROM: [u8; 20] = {
+    let mut t = [CREDENTIAL_NAMES.len() as u8; 20];
+    let mut i = CREDENTIAL_NAMES.len();
+    while i > 0 {
+        i -= 1;
+        assert!(i == 0 || CREDENTIAL_NAMES[i - 1].len() <= CREDENTIAL_NAMES[i].len());
+        t[CREDENTIAL_NAMES[i].len()] = i as u8;
+    }
+    t
+};
+
 /// [`is_credential`] on the bytes of a key.
 #[inline]
 pub(crate) fn is_credential_bytes(k: &[u8]) -> bool {
@@ -97,9 +110,13 @@ fn names_match(k: &[u8]) -> bool {
             c.to_ascii_lowercase()
         }
     };
-    CREDENTIAL_NAMES
+    let from = NAMES_FROM
+        .get(k.len())
+        .map_or(CREDENTIAL_NAMES.len(), |&i| usize::from(i));
+    CREDENTIAL_NAMES[from..]
         .iter()
-        .any(|w| w.len() == k.len() && w.iter().zip(k).all(|(&a, &b)| a == norm(b)))
+        .take_while(|w| w.len() == k.len())
+        .any(|w| w.iter().zip(k).all(|(&a, &b)| a == norm(b)))
 }
 
 /// A signed URL without its query string, when the query carries a signature.
