@@ -32,7 +32,7 @@ const HEX_VALUE: [u8; 256] = {
     let mut t = [0xFF; 256];
     let mut i = 0;
     while i < 16 {
-        let digit = b"0123456789abcdef"[i];
+        let digit = crate::write::HEX_DIGITS[i];
         t[digit as usize] = i as u8;
         t[digit.to_ascii_uppercase() as usize] = i as u8;
         i += 1;
@@ -154,11 +154,11 @@ impl Uuid {
 
     /// Lowercase hyphenated text as ASCII bytes, without allocating.
     pub fn text_bytes(&self) -> [u8; 36] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        use crate::write::HEX_DIGITS;
         let mut out = [b'-'; 36];
         for (&b, &at) in self.0.iter().zip(&DIGITS_AT) {
-            out[at] = HEX[usize::from(b >> 4)];
-            out[at + 1] = HEX[usize::from(b & 15)];
+            out[at] = HEX_DIGITS[usize::from(b >> 4)];
+            out[at + 1] = HEX_DIGITS[usize::from(b & 15)];
         }
         out
     }

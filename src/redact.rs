@@ -228,7 +228,7 @@ pub(crate) fn may_be_signed(after_question: &[u8]) -> bool {
 /// backslash followed by `u00XX` is harmless here: callers only filter).
 fn find_char(body: &[u8], c: u8) -> Option<usize> {
     let plain = memchr::memchr(c, body);
-    let hex = |n: u8| b"0123456789abcdef"[usize::from(n & 15)];
+    let hex = |n: u8| crate::write::HEX_DIGITS[usize::from(n & 15)];
     let (hi, lo) = (hex(c >> 4), hex(c));
     let escaped = memchr::memchr_iter(b'\\', &body[..plain.unwrap_or(body.len())]).find(|&e| {
         body.get(e + 1..e + 6)

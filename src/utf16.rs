@@ -402,7 +402,7 @@ const ESCAPE: usize = 6;
 /// escapes, one for each of its UTF-16 units; returns the units (or bytes)
 /// written (6 or 12), or `None`, writing nothing, when `d` is too short.
 fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> Option<usize> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    use crate::write::HEX_DIGITS;
     let pair;
     let units: &[u32] = if c < 0x1_0000 {
         pair = [c, 0];
@@ -417,7 +417,7 @@ fn escape<T: From<u8>>(c: u32, d: &mut [T]) -> Option<usize> {
         e[0] = T::from(b'\\');
         e[1] = T::from(b'u');
         for (k, h) in e[2..].iter_mut().enumerate() {
-            *h = T::from(HEX[(u >> (12 - 4 * k) & 0xf) as usize]);
+            *h = T::from(HEX_DIGITS[(u >> (12 - 4 * k) & 0xf) as usize]);
         }
     }
     Some(d.len())

@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::json::Json;
 use crate::{Error, MapResult};
 
+/// The hexadecimal digits, lowercase, as JSON escapes and UUIDs write them.
+pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// The JSON text that `write` makes with the writers of this module.
 pub(crate) fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
     let mut buf = Vec::new();
@@ -112,10 +115,9 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
             0x0c => out.extend_from_slice(b"\\f"),
             0x0d => out.extend_from_slice(b"\\r"),
             _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(c >> 4)]);
-                out.push(HEX[usize::from(c & 15)]);
+                out.push(HEX_DIGITS[usize::from(c >> 4)]);
+                out.push(HEX_DIGITS[usize::from(c & 15)]);
             }
         }
         from = at + 1;
