@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::error::{Error, WarningCode};
 use crate::ids::{self, Uuid};
 use crate::json::{obj_get, Json, Kind, Obj};
-use crate::map::{Ctx, PathArg, TaskOut};
+use crate::map::{Ctx, NodeAt, PathArg, TaskOut};
 use crate::opik::{ErrorInfo, Span};
 use crate::reader::Clean;
 use crate::redact;
@@ -121,9 +121,9 @@ pub fn usage_counts<'a>(
 /// field, an optional key inside it, and whether keys inside can be named
 /// (not when the field is a JSON-string DB column). Built only when used.
 #[derive(Clone, Copy, Debug)]
-pub struct At<'p> {
-    /// Pointer of the enclosing node execution.
-    pub base: &'p str,
+pub struct At {
+    /// Position of the enclosing node execution in `node_executions`.
+    pub node: usize,
     /// Field of the node execution.
     pub field: &'static str,
     /// A key inside the field (e.g. `usage`).
@@ -132,9 +132,9 @@ pub struct At<'p> {
     pub deep: bool,
 }
 
-impl<'p> At<'p> {
+impl At {
     /// The same place, one key deeper.
-    pub fn sub(self, key: &'static str) -> At<'p> {
+    pub fn sub(self, key: &'static str) -> At {
         At {
             sub: Some(key),
             ..self
@@ -144,7 +144,7 @@ impl<'p> At<'p> {
     /// The pointer of `key` inside this value (the column itself when the
     /// value is a JSON string column).
     pub fn key(&self, key: &str) -> String {
-        let mut p = format!("{}/{}", self.base, self.field);
+        let mut p = format!("{}/{}", NodeAt::base(self.node), self.field);
         if self.deep {
             for k in self.sub.into_iter().chain(Some(key)) {
                 p.push('/');
@@ -156,9 +156,9 @@ impl<'p> At<'p> {
 }
 
 /// A key inside an [`At`], as a lazy path.
-pub struct KeyAt<'p>(pub At<'p>, pub &'static str);
+pub struct KeyAt(pub At, pub &'static str);
 
-impl PathArg for KeyAt<'_> {
+impl PathArg for KeyAt {
     fn build(&self) -> String {
         self.0.key(self.1)
     }
@@ -198,18 +198,12 @@ pub fn usage<'a, 'u>(
         key("completion_tokens"),
         key("total_tokens"),
     );
-    fn arg<'r>(k: &'r Option<KeyAt<'_>>) -> &'r dyn PathArg {
-        match k {
-            Some(k) => k,
-            None => &"",
-        }
-    }
     let md = md_total.map(|(v, a)| (v, KeyAt(a, "total_tokens")));
     usage_counts(
         ctx,
-        (p.as_ref(), arg(&pp)),
-        (c.as_ref(), arg(&cp)),
-        (t.as_ref(), arg(&tp)),
+        (p.as_ref(), &pp),
+        (c.as_ref(), &cp),
+        (t.as_ref(), &tp),
         md.as_ref().map(|(v, k)| (Some(*v), k as &dyn PathArg)),
     )
 }
@@ -251,17 +245,21 @@ pub fn cost(
 
 /// What round nesting needs to know of each node execution.
 pub struct NodeFacts<'n> {
-    /// Path of the node execution in the input.
-    pub path: &'n str,
+    /// Position of the node execution in `node_executions`.
+    pub index: usize,
     /// Graph node id.
     pub node_id: Option<&'n str>,
     /// Node execution id.
     pub exec_id: Option<&'n str>,
     /// Title.
     pub title: Option<Cow<'n, str>>,
-    /// Execution metadata.
-    pub meta: &'n [(Cow<'n, str>, Json<'n>)],
+    /// The round the execution ran in, from its metadata ([`round_of`]).
+    pub round: Option<RoundOf<'n>>,
 }
+
+/// An execution's round: `iteration` or `loop`, the container's node id and
+/// the round index.
+pub type RoundOf<'m> = (&'static str, Cow<'m, str>, i128);
 
 struct Round<'m> {
     container: Option<usize>,
@@ -273,9 +271,9 @@ struct Round<'m> {
     end: i64,
 }
 
-fn round_of<'m>(
-    meta: &'m [(Cow<'m, str>, Json<'m>)],
-) -> Option<(&'static str, Cow<'m, str>, i128)> {
+/// The round an execution ran in, read from its metadata: an iteration's or
+/// loop's id with its index.
+pub fn round_of<'m>(meta: &'m [(Cow<'m, str>, Json<'m>)]) -> Option<RoundOf<'m>> {
     for (kind, id_key, idx_key) in [
         ("iteration", "iteration_id", "iteration_index"),
         ("loop", "loop_id", "loop_index"),
@@ -291,6 +289,13 @@ fn round_of<'m>(
         }
     }
     None
+}
+
+/// How many executions ran in a round: at most that many round spans are
+/// added to a run, so the span list can be reserved for them at once (one
+/// growth of a 5,000-node run's list copies megabytes).
+pub fn round_children(facts: &[NodeFacts]) -> usize {
+    facts.iter().filter(|f| f.round.is_some()).count()
 }
 
 /// What makes a round: its container execution (when found), the container's
@@ -322,10 +327,10 @@ pub fn nest_rounds(
     let node_of = |j: usize| facts[j].node_id.unwrap_or("");
     crate::sort::stable_sort(&mut by_node, &|a, b| node_of(a) < node_of(b));
     // Each round child with the key of its round, in input order.
-    let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::new();
+    let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::with_capacity(round_children(facts));
     let mut last_container: Option<(Cow<str>, usize, usize)> = None;
     for (k, f) in facts.iter().enumerate() {
-        let Some((kind, cid, index)) = round_of(f.meta) else {
+        let Some((kind, cid, index)) = f.round.clone() else {
             continue;
         };
         let child_start = start_of(&spans[first + k]);
@@ -358,7 +363,7 @@ pub fn nest_rounds(
             missing.push(cid.clone());
             ctx.warn(
                 WarningCode::ContainerNotFound,
-                format!("{}/metadata/{kind}_id", f.path),
+                format!("{}/metadata/{kind}_id", NodeAt::base(f.index)),
                 format!("no execution of the {kind} container in this run: its rounds hang under the root span"),
             );
         }
@@ -402,7 +407,9 @@ pub fn nest_rounds(
         .get(first.wrapping_sub(1))
         .map(|s| s.id.to_text())
         .unwrap_or_default();
-    let mut new_spans = Vec::with_capacity(rounds.len());
+    // Round spans go straight after the node spans, into the room the caller
+    // reserved ([`round_children`]).
+    spans.reserve(rounds.len());
     for r in &rounds {
         let (parent, exec_key) = match r.container {
             Some(j) => (
@@ -422,7 +429,7 @@ pub fn nest_rounds(
         let id = ctx.id(
             start,
             ids::seed(&format!("{exec_key}:round:{}", r.index)),
-            facts[r.children[0]].path,
+            NodeAt(facts[r.children[0]].index, ""),
         )?;
         let failed = r
             .children
@@ -451,7 +458,7 @@ pub fn nest_rounds(
             spans[first + k].parent_span_id = Some(id);
         }
         crate::opik::push_out(
-            &mut new_spans,
+            spans,
             Span {
                 id,
                 project_name: ctx.project(),
@@ -482,9 +489,9 @@ pub fn nest_rounds(
         );
     }
     // Parents first: a depth-first walk from the root span, children by start.
-    spans.extend(new_spans);
     let run = &mut spans[first - 1..];
-    let order = parents_first(run, root, ctx, facts.first().map_or("", |f| f.path));
+    let first_node = facts.first().map(|f| NodeAt(f.index, ""));
+    let order = parents_first(run, root, ctx, &first_node);
     put_in_order(run, &order, |s| s.parent_span_id = Some(root));
     Ok(())
 }
@@ -516,7 +523,12 @@ fn put_in_order<T>(items: &mut [T], order: &[(usize, bool)], reparent: impl Fn(&
 
 /// A depth-first order of `spans` (the root first), children sorted by start;
 /// spans the walk cannot reach (a containment cycle) are put under the root.
-fn parents_first(spans: &[Span], root: Uuid, ctx: &mut Ctx, path: &str) -> Vec<(usize, bool)> {
+fn parents_first(
+    spans: &[Span],
+    root: Uuid,
+    ctx: &mut Ctx,
+    path: &dyn PathArg,
+) -> Vec<(usize, bool)> {
     // Children sorted by (parent, start, position): one parent's children
     // are a run, found by binary search.
     // Keys computed once, ids as integers: comparing them is the sort's cost.

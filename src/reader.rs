@@ -100,6 +100,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// How many bytes of the text are still to be read.
+    pub fn remaining(&self) -> usize {
+        self.text.len().saturating_sub(self.pos)
+    }
+
     /// The next byte after whitespace, not consumed.
     pub fn peek(&mut self) -> Option<u8> {
         self.ws();

@@ -72,6 +72,13 @@ impl PathArg for NodeAt {
     }
 }
 
+/// A pointer that may be missing: the empty pointer then.
+impl<T: PathArg> PathArg for Option<T> {
+    fn build(&self) -> String {
+        self.as_ref().map_or_else(String::new, T::build)
+    }
+}
+
 /// A base pointer and a suffix, joined on demand.
 impl PathArg for (&str, &str) {
     fn build(&self) -> String {

@@ -18,7 +18,8 @@ use super::{metadata_obj, Ctx, NodeAt, PathArg, TaskOut};
 
 /// A node execution with its DB-row columns decoded.
 struct Node<'n, 'a> {
-    path: String,
+    /// Position in `node_executions` (paths are built from it on demand).
+    index: usize,
     id: Option<Cow<'a, str>>,
     id_raw: Json<'a>,
     node_id: Option<Cow<'a, str>>,
@@ -100,7 +101,6 @@ fn read_node<'n, 'a>(
     ctx: &mut Ctx,
     nodes: &mut Vec<Node<'n, 'a>>,
 ) -> Result<(), Error> {
-    let path = NodeAt::base(i);
     let pd = match &ne.process_data {
         Embedded::Absent | Embedded::Null => ProcessData::default(),
         Embedded::Value(_) => match &ne.process_data {
@@ -119,7 +119,7 @@ fn read_node<'n, 'a>(
             Err(_) => {
                 return Err(ctx.err(
                     ErrorCode::InvalidType,
-                    (path.as_str(), "/process_data"),
+                    NodeAt(i, "/process_data"),
                     "expected an object or a JSON string holding one",
                 ))
             }
@@ -127,7 +127,7 @@ fn read_node<'n, 'a>(
         Embedded::Other => {
             return Err(ctx.err(
                 ErrorCode::InvalidType,
-                (path.as_str(), "/process_data"),
+                NodeAt(i, "/process_data"),
                 "expected an object",
             ))
         }
@@ -150,24 +150,24 @@ fn read_node<'n, 'a>(
         outputs_deep: !is_column(ne.outputs.raw),
         meta_field,
         meta_deep: !matches!(meta_src, Embedded::Text(_)),
-        id: ctx.text(ne.id, (path.as_str(), "/id"))?,
+        id: ctx.text(ne.id, NodeAt(i, "/id"))?,
         id_raw: field_json(ne.id),
-        node_id: ctx.text(ne.node_id, (path.as_str(), "/node_id"))?,
-        node_type: ctx.text(ne.node_type, (path.as_str(), "/node_type"))?,
+        node_id: ctx.text(ne.node_id, NodeAt(i, "/node_id"))?,
+        node_type: ctx.text(ne.node_type, NodeAt(i, "/node_type"))?,
         node_type_raw: field_json(ne.node_type),
         title: field_json(ne.title),
         inputs: column(ne.inputs),
         outputs: column(ne.outputs.raw),
         outputs_usage: ne.outputs.usage.filter(|_| !is_column(ne.outputs.raw)),
         pd,
-        status: ctx.text(ne.status, (path.as_str(), "/status"))?,
+        status: ctx.text(ne.status, NodeAt(i, "/status"))?,
         status_raw: field_json(ne.status),
-        error: ctx.truthy_text(ne.error, (path.as_str(), "/error"))?,
-        elapsed: ctx.number(ne.elapsed_time, (path.as_str(), "/elapsed_time"))?,
+        error: ctx.truthy_text(ne.error, NodeAt(i, "/error"))?,
+        elapsed: ctx.number(ne.elapsed_time, NodeAt(i, "/elapsed_time"))?,
         meta: meta.unwrap_or_default(),
-        created_at: ctx.time(ne.created_at, (path.as_str(), "/created_at"))?,
-        finished_at: ctx.time(ne.finished_at, (path.as_str(), "/finished_at"))?,
-        path,
+        created_at: ctx.time(ne.created_at, NodeAt(i, "/created_at"))?,
+        finished_at: ctx.time(ne.finished_at, NodeAt(i, "/finished_at"))?,
+        index: i,
     });
     Ok(())
 }
@@ -422,7 +422,15 @@ pub(super) fn map<'a>(
         start,
     };
     let first_node = out.spans.len();
-    out.spans.reserve(nodes.len());
+    // The linked profile adds a span per round: room for all of them now,
+    // so that the list is not moved when they come.
+    let facts = if linked {
+        nodes_meta(&nodes)
+    } else {
+        Vec::new()
+    };
+    out.spans
+        .reserve(nodes.len() + linked::round_children(&facts));
     for n in &nodes {
         if linked {
             linked_node(n, &run, ctx, &mut out.spans)?;
@@ -432,13 +440,7 @@ pub(super) fn map<'a>(
         }
     }
     if linked {
-        linked::nest_rounds(
-            &nodes_meta(&nodes),
-            &mut out.spans,
-            first_node,
-            root_id,
-            ctx,
-        )?;
+        linked::nest_rounds(&facts, &mut out.spans, first_node, root_id, ctx)?;
     }
     Ok(())
 }
@@ -448,11 +450,11 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
     nodes
         .iter()
         .map(|n| linked::NodeFacts {
-            path: &n.path,
+            index: n.index,
             node_id: n.node_id.as_deref(),
             exec_id: n.id.as_deref(),
             title: n.title.as_str(),
-            meta: &n.meta[..],
+            round: linked::round_of(&n.meta),
         })
         .collect()
 }
@@ -497,12 +499,12 @@ fn reference_node<'a>(
     let outputs = or_empty(n.outputs.clone());
     let created = match n.created_at {
         Some(t) => t,
-        None => ctx.now((n.path.as_str(), "/created_at"))?,
+        None => ctx.now(NodeAt(n.index, "/created_at"))?,
     };
     let elapsed = n.elapsed.ok_or_else(|| {
         ctx.err(
             ErrorCode::MissingField,
-            (n.path.as_str(), "/elapsed_time"),
+            NodeAt(n.index, "/elapsed_time"),
             "elapsed_time is null; Dify's integration fails here",
         )
     })?;
@@ -511,7 +513,7 @@ fn reference_node<'a>(
         .ok_or_else(|| {
             ctx.err(
                 ErrorCode::InvalidTimestamp,
-                (n.path.as_str(), "/elapsed_time"),
+                NodeAt(n.index, "/elapsed_time"),
                 "the end time is out of range",
             )
         })?;
@@ -569,17 +571,17 @@ fn reference_node<'a>(
         meta.push((Cow::Borrowed("usage"), Json::Obj(usage)));
     }
     let seed = match &n.id {
-        Some(id) => ctx.v4(id, (n.path.as_str(), "/id"))?,
+        Some(id) => ctx.v4(id, NodeAt(n.index, "/id"))?,
         None => {
             return Err(ctx.err(
                 ErrorCode::MissingField,
-                (n.path.as_str(), "/id"),
+                NodeAt(n.index, "/id"),
                 "node execution id is required",
             ))
         }
     };
     Ok(Span {
-        id: ctx.id(created, seed, (n.path.as_str(), "/created_at"))?,
+        id: ctx.id(created, seed, NodeAt(n.index, "/created_at"))?,
         project_name: ctx.project(),
         trace_id: run.trace_id,
         parent_span_id: Some(run.root_id),
@@ -620,7 +622,7 @@ fn linked_node<'a>(
         None => {
             ctx.warn(
                 WarningCode::TimeFallback,
-                (n.path.as_str(), "/created_at"),
+                NodeAt(n.index, "/created_at"),
                 "created_at is null: used the run's start",
             );
             run.start
@@ -634,7 +636,7 @@ fn linked_node<'a>(
         Some(f) if f.micros >= created.micros => Some(f),
         _ => by_elapsed.or(n.finished_at).or(Some(created)),
     };
-    let end = linked::clamp_end(ctx, created, end, (n.path.as_str(), "/finished_at"));
+    let end = linked::clamp_end(ctx, created, end, NodeAt(n.index, "/finished_at"));
 
     let mut meta = base_meta(n, run);
     obj_set(&mut meta, "app_name", run.app_name.clone());
@@ -685,7 +687,7 @@ fn linked_node<'a>(
     };
     if !container {
         let at = |field: &'static str, deep: bool| linked::At {
-            base: &n.path,
+            node: n.index,
             field,
             sub: None,
             deep,
@@ -730,9 +732,9 @@ fn linked_node<'a>(
     span.metadata = Some(Json::Obj(meta));
     let seed = match &n.id {
         Some(id) => ids::uid(id),
-        None => ids::seed(&format!("{}:node:{}", run.run_id, n.path)),
+        None => ids::seed(&format!("{}:node:{}", run.run_id, NodeAt::base(n.index))),
     };
-    span.id = ctx.id(created, seed, (n.path.as_str(), "/created_at"))?;
+    span.id = ctx.id(created, seed, NodeAt(n.index, "/created_at"))?;
     // Pushed here, not returned: a span is some 500 bytes, and each move
     // through a return value is a copy.
     crate::opik::push_out(spans, span);
