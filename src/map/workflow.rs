@@ -21,17 +21,17 @@ struct Node<'n, 'a> {
     /// Position in `node_executions` (paths are built from it on demand).
     index: usize,
     id: Option<Cow<'a, str>>,
-    id_raw: Json<'a>,
     node_id: Option<Cow<'a, str>>,
     node_type: Option<Cow<'a, str>>,
-    node_type_raw: Json<'a>,
     title: Json<'a>,
     inputs: Json<'a>,
     outputs: Json<'a>,
     /// `Some(found)` when the reader already found the `usage` member of
     /// `outputs` (not for a JSON-string column, which is decoded here).
     outputs_usage: Option<Option<Raw<'a>>>,
-    pd: ProcessData<'a>,
+    pd: Pd<'n, 'a>,
+    /// The node execution as read, for the raw columns passed through.
+    ne: &'n NodeExecution<'a>,
     /// Where `process_data`, `outputs` and the execution metadata sit in the
     /// input (for warning paths).
     pd_deep: bool,
@@ -39,7 +39,6 @@ struct Node<'n, 'a> {
     meta_field: &'static str,
     meta_deep: bool,
     status: Option<Cow<'a, str>>,
-    status_raw: Json<'a>,
     error: Option<Cow<'a, str>>,
     elapsed: Option<f64>,
     /// The execution metadata, borrowed from the input's reading when it
@@ -47,6 +46,34 @@ struct Node<'n, 'a> {
     meta: Cow<'n, [(Cow<'a, str>, Json<'a>)]>,
     created_at: Option<Time>,
     finished_at: Option<Time>,
+}
+
+/// A node's `process_data`: the reading's own when it was an object, else
+/// decoded from a JSON string column (boxed: a node keeps a word, not the
+/// 168 bytes of the struct, and a 5,000-node run writes and drops 5,000).
+enum Pd<'n, 'a> {
+    Read(&'n ProcessData<'a>),
+    Decoded(Box<ProcessData<'a>>),
+}
+
+/// The `process_data` of a node execution without one.
+static NO_PROCESS_DATA: ProcessData<'static> = ProcessData {
+    has_keys: false,
+    model_mode: None,
+    prompts: None,
+    usage: None,
+    model_provider: None,
+    model_name: None,
+};
+
+impl<'a> std::ops::Deref for Pd<'_, 'a> {
+    type Target = ProcessData<'a>;
+    fn deref(&self) -> &ProcessData<'a> {
+        match self {
+            Pd::Read(p) => p,
+            Pd::Decoded(p) => p,
+        }
+    }
 }
 
 #[inline(never)]
@@ -102,20 +129,10 @@ fn read_node<'n, 'a>(
     nodes: &mut Vec<Node<'n, 'a>>,
 ) -> Result<(), Error> {
     let pd = match &ne.process_data {
-        Embedded::Absent | Embedded::Null => ProcessData::default(),
-        Embedded::Value(_) => match &ne.process_data {
-            Embedded::Value(p) => ProcessData {
-                has_keys: p.has_keys,
-                model_mode: p.model_mode.clone(),
-                prompts: p.prompts.clone(),
-                usage: p.usage.clone(),
-                model_provider: p.model_provider.clone(),
-                model_name: p.model_name.clone(),
-            },
-            _ => ProcessData::default(),
-        },
+        Embedded::Absent | Embedded::Null => Pd::Read(&NO_PROCESS_DATA),
+        Embedded::Value(p) => Pd::Read(p),
         Embedded::Text(t) => match serde_json::from_str::<ProcessData>(t) {
-            Ok(p) => p.into_owned(),
+            Ok(p) => Pd::Decoded(Box::new(p.into_owned())),
             Err(_) => {
                 return Err(ctx.err(
                     ErrorCode::InvalidType,
@@ -151,17 +168,15 @@ fn read_node<'n, 'a>(
         meta_field,
         meta_deep: !matches!(meta_src, Embedded::Text(_)),
         id: ctx.text(ne.id, NodeAt(i, "/id"))?,
-        id_raw: field_json(ne.id),
         node_id: ctx.text(ne.node_id, NodeAt(i, "/node_id"))?,
         node_type: ctx.text(ne.node_type, NodeAt(i, "/node_type"))?,
-        node_type_raw: field_json(ne.node_type),
         title: field_json(ne.title),
         inputs: column(ne.inputs),
         outputs: column(ne.outputs.raw),
         outputs_usage: ne.outputs.usage.filter(|_| !is_column(ne.outputs.raw)),
         pd,
+        ne,
         status: ctx.text(ne.status, NodeAt(i, "/status"))?,
-        status_raw: field_json(ne.status),
         error: ctx.truthy_text(ne.error, NodeAt(i, "/error"))?,
         elapsed: ctx.number(ne.elapsed_time, NodeAt(i, "/elapsed_time"))?,
         meta: meta.unwrap_or_default(),
@@ -475,7 +490,7 @@ fn base_meta<'a>(n: &Node<'_, 'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
     let mut meta = Vec::with_capacity(n.meta.len() + 16);
     meta.extend(n.meta.iter().cloned());
     obj_set(&mut meta, "workflow_run_id", Json::Str(run.run_id.clone()));
-    obj_set(&mut meta, "node_execution_id", n.id_raw.clone());
+    obj_set(&mut meta, "node_execution_id", field_json(n.ne.id));
     obj_set(&mut meta, "tenant_id", run.tenant_id.clone());
     obj_set(&mut meta, "app_id", run.app_id.clone());
     meta
@@ -520,8 +535,8 @@ fn reference_node<'a>(
 
     let mut meta = base_meta(n, run);
     obj_set(&mut meta, "app_name", n.title.clone());
-    obj_set(&mut meta, "node_type", n.node_type_raw.clone());
-    obj_set(&mut meta, "status", n.status_raw.clone());
+    obj_set(&mut meta, "node_type", field_json(n.ne.node_type));
+    obj_set(&mut meta, "status", field_json(n.ne.status));
 
     let is_llm =
         pd.has_keys && pd.model_mode.as_ref().and_then(|m| m.as_str()).as_deref() == Some("chat");
@@ -641,8 +656,8 @@ fn linked_node<'a>(
     let mut meta = base_meta(n, run);
     obj_set(&mut meta, "app_name", run.app_name.clone());
     obj_set(&mut meta, "node_title", n.title.clone());
-    obj_set(&mut meta, "node_type", n.node_type_raw.clone());
-    obj_set(&mut meta, "status", n.status_raw.clone());
+    obj_set(&mut meta, "node_type", field_json(n.ne.node_type));
+    obj_set(&mut meta, "status", field_json(n.ne.status));
 
     let (mut model, mut provider) = (None, None);
     if kind == "llm" {
