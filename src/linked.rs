@@ -305,14 +305,16 @@ type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
 /// parents first. `spans[first..]` are the node spans, one per `facts` entry;
-/// the root span is `root`.
+/// the root span is `root`. Returns the order: for each of the run's spans
+/// (`spans[first - 1..]`) in its new place, where it was and whether it was
+/// put under the root.
 pub fn nest_rounds(
     facts: &[NodeFacts],
     spans: &mut Vec<Span<'_>>,
     first: usize,
     root: Uuid,
     ctx: &mut Ctx,
-) -> Result<(), Error> {
+) -> Result<Vec<(usize, bool)>, Error> {
     let start_of = |s: &Span| s.start_time.map_or(0, |t| t.micros);
     let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
     let mut rounds: Vec<Round> = Vec::new();
@@ -493,7 +495,7 @@ pub fn nest_rounds(
     let first_node = facts.first().map(|f| NodeAt(f.index, ""));
     let order = parents_first(run, root, ctx, &first_node);
     put_in_order(run, &order, |s| s.parent_span_id = Some(root));
-    Ok(())
+    Ok(order)
 }
 
 /// Puts `items` in `order` (a permutation of their indices, each with
@@ -579,6 +581,75 @@ fn parents_first(
     order
 }
 
+/// Node spans of a workflow run finished where they were built
+/// ([`finish_early`]), so that [`finish`] passes over them: a 5,000-node run
+/// is megabytes, and a second walk through it reads it all from memory again.
+#[derive(Default)]
+pub struct Early {
+    /// Where the run's spans begin in the task's spans (its root span).
+    pub start: usize,
+    /// For each of the run's spans, in their final order: finished already.
+    pub done: Vec<bool>,
+    /// The redactions in those spans, by final position within the run: how
+    /// many, and the path of the first below its span (`/input/...`).
+    pub hits: Vec<(usize, usize, String)>,
+    /// Whether a tag of those spans was cut.
+    pub tag_cut: bool,
+}
+
+/// What [`finish_early`] found in one span.
+#[derive(Default)]
+pub struct EarlyHits {
+    /// Redactions: how many, and the path of the first below the span.
+    pub redacted: Option<(usize, String)>,
+    /// Whether a tag was cut.
+    pub tag_cut: bool,
+}
+
+/// Finishes a span as [`finish`] would, where it is built (its values still
+/// in the caches). The span must not change after this in what `finish`
+/// looks at (values, tags, name, model, provider).
+pub fn finish_early(s: &mut Span<'_>, ctx: &Ctx, clean: &Clean) -> EarlyHits {
+    let mut red = redact::Tally {
+        clean: Some(clean),
+        ..Default::default()
+    };
+    let tag_cut = finish_span(s, ctx.opts.redact, &mut red, &|field| format!("/{field}"));
+    EarlyHits {
+        redacted: red.first.map(|first| (red.count, first)),
+        tag_cut,
+    }
+}
+
+/// One span's part of [`finish`]; `base` gives the path of a field.
+/// Returns whether a tag was cut.
+fn finish_span(
+    s: &mut Span<'_>,
+    redact: bool,
+    red: &mut redact::Tally,
+    base: &dyn Fn(&str) -> String,
+) -> bool {
+    if redact {
+        for (field, v) in [
+            ("input", &mut s.input),
+            ("output", &mut s.output),
+            ("metadata", &mut s.metadata),
+        ] {
+            redact::value(v, &|| base(field), red);
+        }
+    }
+    let tag_cut = fix_tags(&mut s.tags);
+    if s.name.kind() != Kind::String {
+        s.name = Json::Null;
+    }
+    for v in [&mut s.model, &mut s.provider] {
+        if v.as_ref().is_some_and(|m| m.kind() != Kind::String) {
+            *v = None;
+        }
+    }
+    tag_cut
+}
+
 /// The last pass over a task's objects in the linked profile: credentials
 /// redacted, tags made valid, non-string names and models dropped.
 /// `clean`: the input text the envelope reader found nothing to redact in.
@@ -609,25 +680,25 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
             t.thread_id = None;
         }
     }
+    let early = out.early.take().unwrap_or_default();
+    tag_cut |= early.tag_cut;
+    let mut hits = early.hits.iter().peekable();
     for (i, s) in out.spans.iter_mut().enumerate() {
-        if ctx.opts.redact {
-            for (field, v) in [
-                ("input", &mut s.input),
-                ("output", &mut s.output),
-                ("metadata", &mut s.metadata),
-            ] {
-                redact::value(v, &|| format!("/spans/{i}/{field}"), &mut red);
+        let at = i.wrapping_sub(early.start);
+        if early.done.get(at) == Some(&true) {
+            // Finished where it was built: only its redactions are counted,
+            // in this order, so that the first one named is the same.
+            if let Some((_, count, first)) = hits.next_if(|h| h.0 == at) {
+                red.count += count;
+                if red.first.is_none() {
+                    red.first = Some(format!("/spans/{i}{first}"));
+                }
             }
+            continue;
         }
-        tag_cut |= fix_tags(&mut s.tags);
-        if s.name.kind() != Kind::String {
-            s.name = Json::Null;
-        }
-        for v in [&mut s.model, &mut s.provider] {
-            if v.as_ref().is_some_and(|m| m.kind() != Kind::String) {
-                *v = None;
-            }
-        }
+        tag_cut |= finish_span(s, ctx.opts.redact, &mut red, &|field| {
+            format!("/spans/{i}/{field}")
+        });
     }
     if tag_cut {
         ctx.warn(

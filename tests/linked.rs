@@ -1752,6 +1752,102 @@ fn s_of(j: &J) -> &str {
     j.str().unwrap()
 }
 
+/// The paths of the values `[redacted]` in a mapped result, in output order:
+/// traces, then spans, each object's input, output and metadata depth first.
+fn redacted_paths(r: &J) -> Vec<String> {
+    fn walk(v: &J, path: String, out: &mut Vec<String>) {
+        match v {
+            J::Str(t) if t == "[redacted]" => out.push(path),
+            J::Obj(entries) => {
+                for (k, v) in entries {
+                    walk(
+                        v,
+                        format!("{path}/{}", dify_opik::error::pointer_token(k)),
+                        out,
+                    );
+                }
+            }
+            J::Arr(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{path}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for list in ["traces", "spans"] {
+        for (i, o) in r.get(list).unwrap().arr().iter().enumerate() {
+            for field in ["input", "output", "metadata"] {
+                if let Some(v) = o.get(field) {
+                    walk(v, format!("/{list}/{i}/{field}"), &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Node spans are redacted where they are built, before the run's spans are
+/// put parents first: the warning must still count every redaction and name
+/// the first one in output order. Here the first in the input (a round's
+/// child) comes after its container (whose row is later) in the output.
+#[test]
+fn item14_redactions_are_counted_and_the_first_named_in_output_order() {
+    let mut wf = task("workflow_50_nodes");
+    let patch = |wf: &mut Value, row: usize, column: &str, key: &str, value: &str| {
+        let cell = &mut wf["node_executions"][row][column];
+        let mut obj: Value = match cell.as_str() {
+            Some(t) => serde_json::from_str(t).unwrap(),
+            None => json!({}),
+        };
+        obj[key] = json!(value);
+        *cell = json!(obj.to_string());
+    };
+    patch(
+        &mut wf,
+        10,
+        "execution_metadata",
+        "Authorization",
+        "Bearer child-10",
+    );
+    patch(
+        &mut wf,
+        27,
+        "execution_metadata",
+        "api_key",
+        "sk-container-27",
+    );
+    patch(&mut wf, 27, "execution_metadata", "token", "t-container-27");
+    patch(&mut wf, 32, "inputs", "password", "pw-loop-32");
+    patch(&mut wf, 49, "execution_metadata", "secret", "s-end-49");
+    let r = map_value(&wf);
+
+    let found = redacted_paths(&r);
+    assert_eq!(found.len(), 5, "{found:?}");
+    let w = r
+        .get("warnings")
+        .unwrap()
+        .arr()
+        .iter()
+        .find(|w| s(w, "code") == "redacted")
+        .expect("a redacted warning");
+    let message = s(w, "message");
+    assert!(message.starts_with("5 "), "{message}");
+    assert!(
+        message.contains(&format!("the first at {} of", found[0])),
+        "{message} / {found:?}"
+    );
+    // The first in output order is the container's, not the earlier row's.
+    let first_span: usize = found[0].split('/').nth(2).unwrap().parse().unwrap();
+    assert_eq!(s(&spans(&r)[first_span], "name"), "Per city");
+    assert!(found[0].ends_with("/metadata/api_key"), "{found:?}");
+    let text_out = format!("{:?}", r.to_owned());
+    for secret in ["child-10", "container-27", "pw-loop-32", "s-end-49"] {
+        assert!(!text_out.contains(secret), "{secret} leaked");
+    }
+}
+
 #[test]
 fn item14_keys_match_whole_case_insensitively_and_redaction_can_be_off() {
     let mut tool = tasks("chat_conversation")[3].clone();

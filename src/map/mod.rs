@@ -353,6 +353,8 @@ pub(crate) struct TaskOut<'a> {
     pub workflow_message: Option<(String, Uuid)>,
     /// The input field that tags are made of, when one is (for `tag_truncated`).
     pub tag_path: Option<&'static str>,
+    /// Spans finished where they were built ([`linked::finish_early`]).
+    pub early: Option<linked::Early>,
 }
 
 pub(crate) struct PendingJoin {

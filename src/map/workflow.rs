@@ -11,6 +11,7 @@ use crate::json::{
 };
 use crate::linked::{self, node_kind};
 use crate::opik::{Span, Trace};
+use crate::reader::Clean;
 use crate::time::{seconds_to_micros, Time};
 use crate::usage::sdk_normalize;
 
@@ -429,6 +430,7 @@ pub(super) fn map<'a>(
 
     let run = RunInfo {
         run_id: &run_id,
+        clean: &env.clean,
         tenant_id: field_json(w.tenant_id),
         app_id,
         app_name,
@@ -446,18 +448,67 @@ pub(super) fn map<'a>(
     };
     out.spans
         .reserve(nodes.len() + linked::round_children(&facts));
-    for n in &nodes {
+    // Linked node spans are finished where they are built (see
+    // `linked::Early`): what that found, by the span's place in the run.
+    let mut hits = Vec::new();
+    let mut tag_cut = false;
+    for (k, n) in nodes.iter().enumerate() {
         if linked {
-            linked_node(n, &run, ctx, &mut out.spans)?;
+            let h = linked_node(n, &run, ctx, &mut out.spans)?;
+            if let Some((count, first)) = h.redacted {
+                hits.push((k + 1, count, first));
+            }
+            tag_cut |= h.tag_cut;
         } else {
             let span = reference_node(n, &run, ctx)?;
             crate::opik::push_out(&mut out.spans, span);
         }
     }
     if linked {
-        linked::nest_rounds(&facts, &mut out.spans, first_node, root_id, ctx)?;
+        let order = linked::nest_rounds(&facts, &mut out.spans, first_node, root_id, ctx)?;
+        out.early = Some(early_done(
+            &order,
+            nodes.len(),
+            hits,
+            tag_cut,
+            first_node - 1,
+        ));
     }
     Ok(())
+}
+
+/// Which of a run's spans, in their final `order`, are the `nodes` node
+/// spans finished where they were built (the run's spans 1 to `nodes` before
+/// the order), with their redactions `hits` moved to their final places.
+fn early_done(
+    order: &[(usize, bool)],
+    nodes: usize,
+    hits: Vec<(usize, usize, String)>,
+    tag_cut: bool,
+    start: usize,
+) -> linked::Early {
+    let is_node = |was: usize| (1..=nodes).contains(&was);
+    let done = order.iter().map(|&(was, _)| is_node(was)).collect();
+    let hits = if hits.is_empty() {
+        hits
+    } else {
+        let mut now = vec![0; order.len()];
+        for (place, &(was, _)) in order.iter().enumerate() {
+            now[was] = place;
+        }
+        let mut moved: Vec<_> = hits
+            .into_iter()
+            .map(|(was, count, first)| (now[was], count, first))
+            .collect();
+        moved.sort_unstable_by_key(|h| h.0);
+        moved
+    };
+    linked::Early {
+        start,
+        done,
+        hits,
+        tag_cut,
+    }
 }
 
 /// What the nesting of iteration and loop rounds needs from each node.
@@ -476,6 +527,8 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
 
 struct RunInfo<'r, 'a> {
     run_id: &'r Cow<'a, str>,
+    /// The input the envelope reader found nothing to redact in.
+    clean: &'r Clean,
     tenant_id: Json<'a>,
     app_id: Json<'a>,
     app_name: Json<'a>,
@@ -617,12 +670,14 @@ fn reference_node<'a>(
     })
 }
 
+/// Builds a node's span, finished (`linked::finish_early`), onto `spans`;
+/// returns what finishing it found.
 fn linked_node<'a>(
     n: &Node<'_, 'a>,
     run: &RunInfo<'_, 'a>,
     ctx: &mut Ctx,
     spans: &mut Vec<Span<'a>>,
-) -> Result<(), Error> {
+) -> Result<linked::EarlyHits, Error> {
     let pd = &n.pd;
     let node_type = n.node_type.as_deref().unwrap_or("");
     let kind = node_kind(node_type);
@@ -750,8 +805,9 @@ fn linked_node<'a>(
         None => ids::seed(&format!("{}:node:{}", run.run_id, NodeAt::base(n.index))),
     };
     span.id = ctx.id(created, seed, NodeAt(n.index, "/created_at"))?;
+    let hits = linked::finish_early(&mut span, ctx, run.clean);
     // Pushed here, not returned: a span is some 500 bytes, and each move
     // through a return value is a copy.
     crate::opik::push_out(spans, span);
-    Ok(())
+    Ok(hits)
 }
