@@ -249,6 +249,8 @@ pub struct NodeFacts<'n> {
     pub index: usize,
     /// Graph node id.
     pub node_id: Option<&'n str>,
+    /// [`text_key`] of the node id (0 without one).
+    pub node_key: u64,
     /// Node execution id.
     pub exec_id: Option<&'n str>,
     /// Title.
@@ -259,7 +261,37 @@ pub struct NodeFacts<'n> {
 
 /// An execution's round: `iteration` or `loop`, the container's node id and
 /// the round index.
-pub type RoundOf<'m> = (&'static str, Cow<'m, str>, i128);
+/// The last member is the node id's [`text_key`].
+pub type RoundOf<'m> = (&'static str, Cow<'m, str>, i128, u64);
+
+#[cfg(test)]
+thread_local! {
+    /// Makes every [`text_key`] 0, so that tests see what equal hashes of
+    /// different ids do.
+    pub(crate) static ALL_KEYS_COLLIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A hash of a text, for sorting and looking up node ids by a number: a
+/// large run's ids sit all over the input, and comparing them as strings
+/// reads each from memory again. Equal hashes do not prove equal texts.
+pub fn text_key(text: &str) -> u64 {
+    #[cfg(test)]
+    if ALL_KEYS_COLLIDE.with(std::cell::Cell::get) {
+        return 0;
+    }
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = text.len() as u64;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let mut w = [0u8; 8];
+    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
 
 struct Round<'m> {
     container: Option<usize>,
@@ -284,7 +316,8 @@ pub fn round_of<'m>(meta: &'m [(Cow<'m, str>, Json<'m>)]) -> Option<RoundOf<'m>>
             .and_then(pydantic_int);
         if let (Some(id), Some(idx)) = (id, idx) {
             if !id.is_empty() {
-                return Some((kind, id, idx));
+                let key = text_key(&id);
+                return Some((kind, id, idx, key));
             }
         }
     }
@@ -301,6 +334,19 @@ pub fn round_children(facts: &[NodeFacts]) -> usize {
 /// What makes a round: its container execution (when found), the container's
 /// node id, `iteration` or `loop`, and the round index.
 type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
+
+/// Orders round keys. A found container's node id is the key's id already
+/// (its executions were looked up by it), so the ids are compared, from
+/// memory, only for rounds whose container was not found.
+fn round_key_order(a: &RoundKey, b: &RoundKey) -> std::cmp::Ordering {
+    (a.0, a.2, a.3).cmp(&(b.0, b.2, b.3)).then_with(|| {
+        if a.0.is_none() {
+            a.1.cmp(&b.1)
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    })
+}
 
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
@@ -327,27 +373,32 @@ pub fn nest_rounds(
         .filter(|&j| facts[j].node_id.is_some())
         .collect();
     let node_of = |j: usize| facts[j].node_id.unwrap_or("");
-    crate::sort::stable_sort(&mut by_node, &|a, b| node_of(a) < node_of(b));
+    // By the ids' hashes: the executions of one node id are a run of the
+    // list (with any other id of the same hash), in input order.
+    let key_of = |j: usize| facts[j].node_key;
+    crate::sort::stable_sort(&mut by_node, &|a, b| key_of(a) < key_of(b));
     // Each round child with the key of its round, in input order.
     let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::with_capacity(round_children(facts));
-    let mut last_container: Option<(Cow<str>, usize, usize)> = None;
+    let mut last_container: Option<(u64, usize, usize)> = None;
     for (k, f) in facts.iter().enumerate() {
-        let Some((kind, cid, index)) = f.round.clone() else {
+        let Some((kind, cid, index, cid_key)) = f.round.clone() else {
             continue;
         };
         let child_start = start_of(&spans[first + k]);
         // A container's round children mostly come one after another: the
         // last container's executions are looked up once for all of them.
-        let (lo, hi) = match &last_container {
-            Some((id, lo, hi)) if *id == cid => (*lo, *hi),
+        let (lo, hi) = match last_container {
+            Some((key, lo, hi)) if key == cid_key => (lo, hi),
             _ => {
-                let lo = by_node.partition_point(|&j| node_of(j) < &*cid);
-                let hi = lo + by_node[lo..].partition_point(|&j| node_of(j) <= &*cid);
-                last_container = Some((cid.clone(), lo, hi));
+                let lo = by_node.partition_point(|&j| key_of(j) < cid_key);
+                let hi = lo + by_node[lo..].partition_point(|&j| key_of(j) <= cid_key);
+                last_container = Some((cid_key, lo, hi));
                 (lo, hi)
             }
         };
-        let candidates = by_node[lo..hi].iter().filter(|&&j| j != k);
+        let candidates = by_node[lo..hi]
+            .iter()
+            .filter(|&&j| j != k && node_of(j) == cid);
         let mut containing: Option<(usize, i64)> = None;
         let mut before: Option<(usize, i64)> = None;
         for &j in candidates {
@@ -375,10 +426,12 @@ pub fn nest_rounds(
     // One round per key, its children in input order; rounds in the order
     // of their first child.
     let mut by_key: Vec<usize> = (0..keyed.len()).collect();
-    crate::sort::stable_sort(&mut by_key, &|a, b| keyed[a].0 < keyed[b].0);
+    crate::sort::stable_sort(&mut by_key, &|a, b| {
+        round_key_order(&keyed[a].0, &keyed[b].0).is_lt()
+    });
     for (n, &i) in by_key.iter().enumerate() {
         let ((container, cid, kind, index), k, start, end) = &keyed[i];
-        let same = n > 0 && keyed[by_key[n - 1]].0 == keyed[i].0;
+        let same = n > 0 && round_key_order(&keyed[by_key[n - 1]].0, &keyed[i].0).is_eq();
         match rounds.last_mut() {
             Some(r) if same => {
                 r.children.push(*k);

@@ -929,6 +929,37 @@ fn item5_rounds_without_their_container_hang_under_the_root() {
     ));
 }
 
+/// Two containers that did not run, with the same kind and round index:
+/// each gets a round of its own under the root, with its own children.
+#[test]
+fn item5_missing_containers_keep_their_rounds_apart() {
+    let mut wf = task("workflow_50_nodes");
+    for (row, id) in [(20, "1741000000998"), (21, "1741000000999")] {
+        let cell = &mut wf["node_executions"][row]["execution_metadata"];
+        let mut meta: Value = serde_json::from_str(cell.as_str().unwrap()).unwrap();
+        meta["iteration_id"] = json!(id);
+        *cell = json!(meta.to_string());
+    }
+    let r = map_value(&wf);
+    let root = one_named(spans(&r), "workflow");
+    for (id, child) in [("1741000000998", 20), ("1741000000999", 21)] {
+        let round = one_named(spans(&r), &format!("{id} #3"));
+        assert_eq!(s(round, "parent_span_id"), s(root, "id"));
+        let kids: Vec<&J> = spans(&r)
+            .iter()
+            .filter(|sp| sp.get("parent_span_id").and_then(J::str) == Some(s(round, "id")))
+            .collect();
+        assert_eq!(kids.len(), 1, "{id}");
+        let row = &db_rows(&wf)[child];
+        assert_eq!(s(kids[0], "name"), text(&row["title"]));
+        assert!(has_warning(
+            &r,
+            "container_not_found",
+            &format!("/node_executions/{child}/metadata/iteration_id")
+        ));
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Item 6 — errors are errors
 // ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ struct Node<'n, 'a> {
     index: usize,
     id: Option<Cow<'a, str>>,
     node_id: Option<Cow<'a, str>>,
+    /// `linked::text_key` of the node id.
+    node_key: u64,
     node_type: Option<Cow<'a, str>>,
     title: Json<'a>,
     inputs: Json<'a>,
@@ -163,13 +165,19 @@ fn read_node<'n, 'a>(
         f.value()
             .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
     };
+    // Read in the order of the fields below (the first error is reported);
+    // the node id is hashed here, where it was just read (round nesting
+    // sorts by it).
+    let id = ctx.text(ne.id, NodeAt(i, "/id"))?;
+    let node_id = ctx.text(ne.node_id, NodeAt(i, "/node_id"))?;
     nodes.push(Node {
         pd_deep: !matches!(ne.process_data, Embedded::Text(_)),
         outputs_deep: !is_column(ne.outputs.raw),
         meta_field,
         meta_deep: !matches!(meta_src, Embedded::Text(_)),
-        id: ctx.text(ne.id, NodeAt(i, "/id"))?,
-        node_id: ctx.text(ne.node_id, NodeAt(i, "/node_id"))?,
+        id,
+        node_key: node_id.as_deref().map_or(0, linked::text_key),
+        node_id,
         node_type: ctx.text(ne.node_type, NodeAt(i, "/node_type"))?,
         title: field_json(ne.title),
         inputs: column(ne.inputs),
@@ -518,6 +526,7 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
         .map(|n| linked::NodeFacts {
             index: n.index,
             node_id: n.node_id.as_deref(),
+            node_key: n.node_key,
             exec_id: n.id.as_deref(),
             title: n.title.as_str(),
             round: linked::round_of(&n.meta),
@@ -810,4 +819,38 @@ fn linked_node<'a>(
     // through a return value is a copy.
     crate::opik::push_out(spans, span);
     Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::linked::ALL_KEYS_COLLIDE;
+    use crate::Options;
+
+    /// Round nesting looks node ids up by their hashes: when two ids share a
+    /// hash, only the executions of the round's own container may count. Here
+    /// one round child names a container that did not run, and every hash is
+    /// made equal: the child must still hang under the root with a warning,
+    /// not under the container that did run at that time.
+    #[test]
+    fn equal_node_id_hashes_do_not_join_rounds_to_another_container() {
+        let text = include_str!("../../tests/fixtures/linked/workflow_50_nodes.json");
+        let mut wf: serde_json::Value = serde_json::from_str(text).unwrap();
+        let row = &mut wf["node_executions"][20];
+        let mut meta: serde_json::Value =
+            serde_json::from_str(row["execution_metadata"].as_str().unwrap()).unwrap();
+        meta["iteration_id"] = "1741000000999".into();
+        row["execution_metadata"] = meta.to_string().into();
+        let text = wf.to_string();
+        let opts = Options {
+            now: Some(1_741_000_000_000_000),
+            ..Default::default()
+        };
+        let plain = crate::map_json(&text, &opts).unwrap();
+        ALL_KEYS_COLLIDE.with(|c| c.set(true));
+        let collided = crate::map_json(&text, &opts);
+        ALL_KEYS_COLLIDE.with(|c| c.set(false));
+        assert!(plain.contains("container_not_found"), "{plain}");
+        assert!(plain.contains("Per city #3"));
+        assert_eq!(collided.unwrap(), plain);
+    }
 }
