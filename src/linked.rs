@@ -274,6 +274,7 @@ thread_local! {
 /// A hash of a text, for sorting and looking up node ids by a number: a
 /// large run's ids sit all over the input, and comparing them as strings
 /// reads each from memory again. Equal hashes do not prove equal texts.
+#[inline(never)]
 pub fn text_key(text: &str) -> u64 {
     #[cfg(test)]
     if ALL_KEYS_COLLIDE.with(std::cell::Cell::get) {
@@ -332,21 +333,11 @@ pub fn round_children(facts: &[NodeFacts]) -> usize {
 }
 
 /// What makes a round: its container execution (when found), the container's
-/// node id, `iteration` or `loop`, and the round index.
+/// node id, `iteration` or `loop`, and the round index. The node id is left
+/// empty when the container was found: it is that execution's node id then
+/// (its executions were looked up by it), and comparing it would read it
+/// from memory again.
 type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
-
-/// Orders round keys. A found container's node id is the key's id already
-/// (its executions were looked up by it), so the ids are compared, from
-/// memory, only for rounds whose container was not found.
-fn round_key_order(a: &RoundKey, b: &RoundKey) -> std::cmp::Ordering {
-    (a.0, a.2, a.3).cmp(&(b.0, b.2, b.3)).then_with(|| {
-        if a.0.is_none() {
-            a.1.cmp(&b.1)
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    })
-}
 
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
@@ -378,7 +369,8 @@ pub fn nest_rounds(
     let key_of = |j: usize| facts[j].node_key;
     crate::sort::stable_sort(&mut by_node, &|a, b| key_of(a) < key_of(b));
     // Each round child with the key of its round, in input order.
-    let mut keyed: Vec<(RoundKey, usize, i64, i64)> = Vec::with_capacity(round_children(facts));
+    let mut keyed: Vec<(RoundKey, Cow<str>, usize, i64, i64)> =
+        Vec::with_capacity(round_children(facts));
     let mut last_container: Option<(u64, usize, usize)> = None;
     for (k, f) in facts.iter().enumerate() {
         let Some((kind, cid, index, cid_key)) = f.round.clone() else {
@@ -421,17 +413,26 @@ pub fn nest_rounds(
             );
         }
         let child_end = end_of(&spans[first + k]);
-        keyed.push(((container, cid, kind, index), k, child_start, child_end));
+        let key_id = if container.is_some() {
+            Cow::Borrowed("")
+        } else {
+            cid.clone()
+        };
+        keyed.push((
+            (container, key_id, kind, index),
+            cid,
+            k,
+            child_start,
+            child_end,
+        ));
     }
     // One round per key, its children in input order; rounds in the order
     // of their first child.
     let mut by_key: Vec<usize> = (0..keyed.len()).collect();
-    crate::sort::stable_sort(&mut by_key, &|a, b| {
-        round_key_order(&keyed[a].0, &keyed[b].0).is_lt()
-    });
+    crate::sort::stable_sort(&mut by_key, &|a, b| keyed[a].0 < keyed[b].0);
     for (n, &i) in by_key.iter().enumerate() {
-        let ((container, cid, kind, index), k, start, end) = &keyed[i];
-        let same = n > 0 && round_key_order(&keyed[by_key[n - 1]].0, &keyed[i].0).is_eq();
+        let ((container, _, kind, index), cid, k, start, end) = &keyed[i];
+        let same = n > 0 && keyed[by_key[n - 1]].0 == keyed[i].0;
         match rounds.last_mut() {
             Some(r) if same => {
                 r.children.push(*k);
@@ -641,10 +642,13 @@ fn parents_first(
 pub struct Early {
     /// Where the run's spans begin in the task's spans (its root span).
     pub start: usize,
-    /// For each of the run's spans, in their final order: finished already.
-    pub done: Vec<bool>,
-    /// The redactions in those spans, by final position within the run: how
-    /// many, and the path of the first below its span (`/input/...`).
+    /// The order [`nest_rounds`] put the run's spans in: for each final
+    /// place, the span's place before.
+    pub order: Vec<(usize, bool)>,
+    /// The node spans' places before the order: 1 to `nodes`.
+    pub nodes: usize,
+    /// The redactions in those spans, by place before the order (ascending):
+    /// how many, and the path of the first below its span (`/input/...`).
     pub hits: Vec<(usize, usize, String)>,
     /// Whether a tag of those spans was cut.
     pub tag_cut: bool,
@@ -667,20 +671,21 @@ pub fn finish_early(s: &mut Span<'_>, ctx: &Ctx, clean: &Clean) -> EarlyHits {
         clean: Some(clean),
         ..Default::default()
     };
-    let tag_cut = finish_span(s, ctx.opts.redact, &mut red, &|field| format!("/{field}"));
+    let tag_cut = finish_span(s, ctx.opts.redact, &mut red, None);
     EarlyHits {
         redacted: red.first.map(|first| (red.count, first)),
         tag_cut,
     }
 }
 
-/// One span's part of [`finish`]; `base` gives the path of a field.
+/// One span's part of [`finish`]: `index` is the span's place in the task's
+/// spans, for the paths of redactions (below the span without it).
 /// Returns whether a tag was cut.
 fn finish_span(
     s: &mut Span<'_>,
     redact: bool,
     red: &mut redact::Tally,
-    base: &dyn Fn(&str) -> String,
+    index: Option<usize>,
 ) -> bool {
     if redact {
         for (field, v) in [
@@ -688,7 +693,14 @@ fn finish_span(
             ("output", &mut s.output),
             ("metadata", &mut s.metadata),
         ] {
-            redact::value(v, &|| base(field), red);
+            redact::value(
+                v,
+                &|| match index {
+                    Some(i) => format!("/spans/{i}/{field}"),
+                    None => format!("/{field}"),
+                },
+                red,
+            );
         }
     }
     let tag_cut = fix_tags(&mut s.tags);
@@ -735,13 +747,13 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
     }
     let early = out.early.take().unwrap_or_default();
     tag_cut |= early.tag_cut;
-    let mut hits = early.hits.iter().peekable();
     for (i, s) in out.spans.iter_mut().enumerate() {
-        let at = i.wrapping_sub(early.start);
-        if early.done.get(at) == Some(&true) {
+        let was = early.order.get(i.wrapping_sub(early.start)).map(|o| o.0);
+        if let Some(was) = was.filter(|w| (1..=early.nodes).contains(w)) {
             // Finished where it was built: only its redactions are counted,
             // in this order, so that the first one named is the same.
-            if let Some((_, count, first)) = hits.next_if(|h| h.0 == at) {
+            let hit = early.hits.binary_search_by_key(&was, |h| h.0);
+            if let Ok((_, count, first)) = hit.map(|h| &early.hits[h]) {
                 red.count += count;
                 if red.first.is_none() {
                     red.first = Some(format!("/spans/{i}{first}"));
@@ -749,9 +761,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
             }
             continue;
         }
-        tag_cut |= finish_span(s, ctx.opts.redact, &mut red, &|field| {
-            format!("/spans/{i}/{field}")
-        });
+        tag_cut |= finish_span(s, ctx.opts.redact, &mut red, Some(i));
     }
     if tag_cut {
         ctx.warn(

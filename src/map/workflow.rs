@@ -474,49 +474,15 @@ pub(super) fn map<'a>(
     }
     if linked {
         let order = linked::nest_rounds(&facts, &mut out.spans, first_node, root_id, ctx)?;
-        out.early = Some(early_done(
-            &order,
-            nodes.len(),
+        out.early = Some(linked::Early {
+            start: first_node - 1,
+            order,
+            nodes: nodes.len(),
             hits,
             tag_cut,
-            first_node - 1,
-        ));
+        });
     }
     Ok(())
-}
-
-/// Which of a run's spans, in their final `order`, are the `nodes` node
-/// spans finished where they were built (the run's spans 1 to `nodes` before
-/// the order), with their redactions `hits` moved to their final places.
-fn early_done(
-    order: &[(usize, bool)],
-    nodes: usize,
-    hits: Vec<(usize, usize, String)>,
-    tag_cut: bool,
-    start: usize,
-) -> linked::Early {
-    let is_node = |was: usize| (1..=nodes).contains(&was);
-    let done = order.iter().map(|&(was, _)| is_node(was)).collect();
-    let hits = if hits.is_empty() {
-        hits
-    } else {
-        let mut now = vec![0; order.len()];
-        for (place, &(was, _)) in order.iter().enumerate() {
-            now[was] = place;
-        }
-        let mut moved: Vec<_> = hits
-            .into_iter()
-            .map(|(was, count, first)| (now[was], count, first))
-            .collect();
-        moved.sort_unstable_by_key(|h| h.0);
-        moved
-    };
-    linked::Early {
-        start,
-        done,
-        hits,
-        tag_cut,
-    }
 }
 
 /// What the nesting of iteration and loop rounds needs from each node.
