@@ -259,9 +259,8 @@ pub struct NodeFacts<'n> {
     pub round: Option<RoundOf<'n>>,
 }
 
-/// An execution's round: `iteration` or `loop`, the container's node id and
-/// the round index.
-/// The last member is the node id's [`text_key`].
+/// An execution's round: `iteration` or `loop`, the container's node id, the
+/// round index, and the node id's [`text_key`].
 pub type RoundOf<'m> = (&'static str, Cow<'m, str>, i128, u64);
 
 #[cfg(test)]
