@@ -280,12 +280,15 @@ impl<'a, T: Fast<'a> + Default> Fast<'a> for ObjVec<T> {
         if r.null()? {
             return Some(ObjVec(None));
         }
-        // Room for one element per `ELEMENT_BYTES` of what is left of the
-        // input: each growth of the list copies all of it (2.3 MB for 5,000
-        // node executions), and what is reserved stays under a quarter of
-        // the input's size.
-        let mut v: Vec<T> = Vec::with_capacity(r.remaining() / ELEMENT_BYTES);
+        let mut v: Vec<T> = Vec::new();
         r.array(&mut |r| {
+            // At the first element, room for one per `ELEMENT_BYTES` of what
+            // is left of the input: each growth of the list copies all of it
+            // (2.3 MB for 5,000 node executions), and what is reserved stays
+            // under a quarter of the input's size (nothing for an empty list).
+            if v.capacity() == 0 {
+                v.reserve(r.remaining() / ELEMENT_BYTES);
+            }
             // Read in place, not read and then moved into the list.
             v.push(T::default());
             T::fast_into(r, v.last_mut()?)
@@ -1058,6 +1061,30 @@ mod tests {
             })
             .unwrap();
         pointer_at(text, e.line(), e.column())
+    }
+
+    /// The list of node executions is reserved at its first element, in
+    /// proportion to what is left of the envelope: an empty list takes no
+    /// room however large the rest, and a long one is not grown element by
+    /// element.
+    #[test]
+    fn node_execution_lists_are_reserved_from_their_first_element() {
+        let pad = "x".repeat(1 << 20);
+        let info =
+            format!(r#""trace_info_type":"WorkflowTraceInfo","trace_info":{{"pad":"{pad}"}}"#);
+        let empty = format!(r#"{{"node_executions":[],{info}}}"#);
+        let env = parse_envelope(&empty, None).unwrap();
+        assert_eq!(env.node_executions.as_ref().map(Vec::capacity), Some(0));
+        let one = r#"{"id":"a","node_type":"start"}"#;
+        let three = format!(r#"{{"node_executions":[{one},{one},{one}],{info}}}"#);
+        let env = parse_envelope(&three, None).unwrap();
+        let list = env.node_executions.as_ref().unwrap();
+        assert_eq!(list.len(), 3);
+        assert!(
+            list.capacity() >= (1 << 20) / ELEMENT_BYTES,
+            "{}",
+            list.capacity()
+        );
     }
 
     #[test]
