@@ -654,7 +654,6 @@ pub struct Early {
 }
 
 /// What [`finish_early`] found in one span.
-#[derive(Default)]
 pub struct EarlyHits {
     /// Redactions: how many, and the path of the first below the span.
     pub redacted: Option<(usize, String)>,
@@ -753,10 +752,7 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
             // in this order, so that the first one named is the same.
             let hit = early.hits.binary_search_by_key(&was, |h| h.0);
             if let Ok((_, count, first)) = hit.map(|h| &early.hits[h]) {
-                red.count += count;
-                if red.first.is_none() {
-                    red.first = Some(format!("/spans/{i}{first}"));
-                }
+                red.add(*count, || format!("/spans/{i}{first}"));
             }
             continue;
         }

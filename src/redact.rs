@@ -29,9 +29,15 @@ pub struct Tally<'c> {
 
 impl Tally<'_> {
     fn hit(&mut self, path: impl FnOnce() -> String) {
-        self.count += 1;
+        self.add(1, path);
+    }
+
+    /// Counts `count` redactions; `first` is the path of the first of them,
+    /// asked for only when no earlier one was counted.
+    pub(crate) fn add(&mut self, count: usize, first: impl FnOnce() -> String) {
+        self.count += count;
         if self.first.is_none() {
-            self.first = Some(path());
+            self.first = Some(first());
         }
     }
 }
