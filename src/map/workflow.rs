@@ -242,7 +242,12 @@ pub(super) fn map<'a>(
 
     // Read every node first: the linked profile may need their times.
     let mut nodes = Vec::with_capacity(env.node_executions.as_ref().map_or(0, Vec::len));
-    for (i, ne) in env.node_executions.iter().flatten().enumerate() {
+    let all = env.node_executions.as_deref().unwrap_or_default();
+    for (i, ne) in all.iter().enumerate() {
+        // The bytes a node's reading looks at, asked for a few nodes ahead.
+        if let Some(ahead) = all.get(i + AHEAD) {
+            prefetch_fields(ahead);
+        }
         let run = match ctx.text(
             ne.workflow_execution_id,
             NodeAt(i, "/workflow_execution_id"),
@@ -461,6 +466,10 @@ pub(super) fn map<'a>(
     let mut hits = Vec::new();
     let mut tag_cut = false;
     for (k, n) in nodes.iter().enumerate() {
+        if let Some(ahead) = nodes.get(k + AHEAD) {
+            prefetch_fields(ahead.ne);
+            prefetch_values(ahead);
+        }
         if linked {
             let h = linked_node(n, &run, ctx, &mut out.spans)?;
             if let Some((count, first)) = h.redacted {
@@ -485,10 +494,79 @@ pub(super) fn map<'a>(
     Ok(())
 }
 
+/// How many nodes ahead the loops over nodes ask for the input bytes they
+/// will read ([`crate::simd::prefetch`]).
+const AHEAD: usize = 3;
+
+/// Asks for the input bytes of a node execution's own fields.
+fn prefetch_fields(ne: &NodeExecution<'_>) {
+    for f in [
+        ne.id,
+        ne.workflow_execution_id,
+        ne.workflow_run_id,
+        ne.node_id,
+        ne.node_type,
+        ne.title,
+        ne.inputs,
+        ne.outputs.raw,
+        ne.status,
+        ne.error,
+        ne.elapsed_time,
+        ne.created_at,
+        ne.finished_at,
+    ]
+    .into_iter()
+    .filter_map(|f| f.present())
+    {
+        crate::simd::prefetch(f.get());
+    }
+}
+
+/// Asks for the input bytes a node's span reads beyond its fields: its
+/// usage, model and execution metadata.
+fn prefetch_values(n: &Node<'_, '_>) {
+    let raw = |v: Option<&Json<'_>>| {
+        if let Some(Json::Raw(r)) = v {
+            crate::simd::prefetch(r.get());
+        }
+    };
+    if let Some(Some(u)) = n.outputs_usage {
+        crate::simd::prefetch(u.get());
+    }
+    for v in [&n.pd.usage, &n.pd.model_name, &n.pd.model_provider] {
+        raw(v.as_ref());
+    }
+    for (k, v) in n.meta.iter() {
+        crate::simd::prefetch(k);
+        raw(Some(v));
+    }
+}
+
+/// Asks for the input bytes [`nodes_meta`] reads: the title and the
+/// execution metadata.
+fn prefetch_facts(n: &Node<'_, '_>) {
+    if let Json::Raw(t) = &n.title {
+        crate::simd::prefetch(t.get());
+    }
+    for (k, v) in n.meta.iter() {
+        crate::simd::prefetch(k);
+        if let Json::Raw(r) = v {
+            crate::simd::prefetch(r.get());
+        }
+    }
+}
+
 /// What the nesting of iteration and loop rounds needs from each node.
 fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
     nodes
         .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            if let Some(ahead) = nodes.get(k + AHEAD) {
+                prefetch_facts(ahead);
+            }
+            n
+        })
         .map(|n| linked::NodeFacts {
             index: n.index,
             node_id: n.node_id.as_deref(),
