@@ -344,12 +344,12 @@ type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
 /// the root span is `root`. Returns the order: for each of the run's spans
 /// (`spans[first - 1..]`) in its new place, where it was and whether it was
 /// put under the root.
-pub fn nest_rounds(
+pub fn nest_rounds<'a>(
     facts: &[NodeFacts],
-    spans: &mut Vec<Span<'_>>,
+    spans: &mut Vec<Span<'a>>,
     first: usize,
     root: Uuid,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
 ) -> Result<Vec<(usize, bool)>, Error> {
     let start_of = |s: &Span| s.start_time.map_or(0, |t| t.micros);
     let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);

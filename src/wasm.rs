@@ -188,7 +188,8 @@ fn requests_from_input(
 ) -> Result<String, Error> {
     let cfg = config::config_from_json(config_json)?;
     let limits = requests::limits_from_json(limits_json)?;
-    let result = crate::map(input, &options(options_json)?)?;
+    let opts = options(options_json)?;
+    let result = crate::map(input, &opts)?;
     let built = requests::build(&result, &cfg, &limits);
     let mut warnings = result.warnings;
     warnings.extend(built.warnings);

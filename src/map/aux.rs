@@ -51,7 +51,7 @@ fn us(t: Time) -> String {
 pub(super) fn emit<'a>(
     info: &TraceInfo<'a>,
     a: Aux<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let linked = ctx.linked();

@@ -66,7 +66,7 @@ fn sorted_or_text(text: &str) -> Json<'static> {
 #[inline(never)]
 pub(super) fn map<'a>(
     g: &TraceInfo<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let linked = ctx.linked();

@@ -82,7 +82,7 @@ fn file_list<'a>(m: &TraceInfo<'a>, ctx: &Ctx) -> Result<Json<'a>, Error> {
 pub(super) fn map<'a>(
     env: &Envelope<'a>,
     m: &TraceInfo<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let linked = ctx.linked();

@@ -325,9 +325,10 @@ impl<'o> Ctx<'o> {
         })
     }
 
-    /// The project name as a value.
-    pub fn project<'a>(&self) -> Cow<'a, str> {
-        Cow::Owned(self.opts.project.clone())
+    /// The project name as a value, borrowed from the options: every
+    /// object carries it, and a copy each was an allocation each.
+    pub fn project(&self) -> Cow<'o, str> {
+        Cow::Borrowed(&self.opts.project)
     }
 }
 
@@ -364,7 +365,7 @@ pub(crate) struct PendingJoin {
 
 /// Maps every task of `text`. A task that cannot be mapped makes the call fail
 /// (use [`map_each`] to keep going past it).
-pub fn map<'a>(text: &'a str, opts: &Options) -> Result<MapResult<'a>, Error> {
+pub fn map<'a>(text: &'a str, opts: &'a Options) -> Result<MapResult<'a>, Error> {
     let mut all = map_each(text, opts)?;
     if let Some(e) = all.errors.drain(..).next() {
         return Err(e);
@@ -387,7 +388,7 @@ pub struct BatchResult<'a> {
 
 /// Maps every task of `text`, reporting the error of each failing task and
 /// going on with the others.
-pub fn map_each<'a>(text: &'a str, opts: &Options) -> Result<BatchResult<'a>, Error> {
+pub fn map_each<'a>(text: &'a str, opts: &'a Options) -> Result<BatchResult<'a>, Error> {
     let tasks = input::parse_tasks(text, opts.trace_info_type.as_deref(), opts.max_input_bytes)?;
     let mut outs: Vec<(TaskOut<'a>, Vec<Warning>)> = Vec::with_capacity(tasks.items.len());
     let mut errors = Vec::new();
@@ -468,7 +469,7 @@ fn join_chatflow_aux(outs: &mut [(TaskOut<'_>, Vec<Warning>)]) {
     }
 }
 
-fn map_task<'a>(env: &Envelope<'a>, ctx: &mut Ctx, out: &mut TaskOut<'a>) -> Result<(), Error> {
+fn map_task<'a>(env: &Envelope<'a>, ctx: &mut Ctx<'a>, out: &mut TaskOut<'a>) -> Result<(), Error> {
     let type_name: Cow<str> = match &env.bare_type {
         Some(t) => Cow::Owned(t.clone()),
         None => match ctx.text(env.trace_info_type, "/trace_info_type")? {

@@ -18,7 +18,7 @@ fn raw(f: Field<'_>) -> Json<'_> {
 #[inline(never)]
 pub(super) fn map<'a>(
     info: &TraceInfo<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let inputs = raw(info.inputs);

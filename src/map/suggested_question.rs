@@ -20,7 +20,7 @@ fn raw(f: Field<'_>) -> Json<'_> {
 #[inline(never)]
 pub(super) fn map<'a>(
     info: &TraceInfo<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let (mut model, mut provider, mut usage, mut error) = (None, None, None, None);

@@ -216,7 +216,7 @@ fn or_empty(v: Json<'_>) -> Json<'_> {
 pub(super) fn map<'a>(
     env: &Envelope<'a>,
     w: &TraceInfo<'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     out: &mut TaskOut<'a>,
 ) -> Result<(), Error> {
     let linked = ctx.linked();
@@ -605,7 +605,7 @@ fn base_meta<'a>(n: &Node<'_, 'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
 fn reference_node<'a>(
     n: &Node<'_, 'a>,
     run: &RunInfo<'_, 'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
 ) -> Result<Span<'a>, Error> {
     let pd = &n.pd;
     let inputs = if n.node_type.as_deref() == Some("llm") {
@@ -728,7 +728,7 @@ fn reference_node<'a>(
 fn linked_node<'a>(
     n: &Node<'_, 'a>,
     run: &RunInfo<'_, 'a>,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'a>,
     spans: &mut Vec<Span<'a>>,
 ) -> Result<linked::EarlyHits, Error> {
     let pd = &n.pd;
