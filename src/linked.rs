@@ -528,11 +528,11 @@ pub fn nest_rounds<'a>(
                 metadata: Some(Json::Obj(meta)),
                 model: None,
                 provider: None,
-                tags: vec![Cow::Borrowed(if r.kind == "iteration" {
-                    "iteration_round"
+                tags: if r.kind == "iteration" {
+                    crate::opik::tags!("iteration_round")
                 } else {
-                    "loop_round"
-                })],
+                    crate::opik::tags!("loop_round")
+                },
                 usage: None,
                 total_estimated_cost: None,
                 error_info: failed.map(|e| ErrorInfo {
@@ -780,7 +780,22 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
 
 /// Drops empty and duplicate tags, cuts long ones, keeps at most 50.
 /// Returns whether anything was cut.
-fn fix_tags(tags: &mut Vec<Cow<'_, str>>) -> bool {
+fn fix_tags(tags: &mut crate::opik::Tags<'_>) -> bool {
+    // Most lists are one of the mappers' fixed ones, which need nothing:
+    // they stay borrowed.
+    let fine = |i: usize, t: &Cow<'_, str>| {
+        !t.is_empty()
+            && (t.len() <= MAX_TAG_CHARS || t.chars().count() <= MAX_TAG_CHARS)
+            && !tags[..i].contains(t)
+    };
+    if tags.len() <= MAX_TAGS && tags.iter().enumerate().all(|(i, t)| fine(i, t)) {
+        return false;
+    }
+    fix_tag_list(tags.to_mut())
+}
+
+/// [`fix_tags`] on a list that needs a change.
+fn fix_tag_list(tags: &mut Vec<Cow<'_, str>>) -> bool {
     // In place (a span's list is most often one tag): `tags[..kept]` holds
     // the tags kept so far, in order.
     let mut cut = false;
@@ -884,10 +899,14 @@ mod tests {
                     })
                     .collect();
                 let (want, want_cut) = plain(&tags);
-                let mut got = tags.clone();
+                let mut got: crate::opik::Tags = Cow::Borrowed(&tags[..]);
                 let cut = fix_tags(&mut got);
-                assert_eq!(got, want, "{tags:?}");
+                assert_eq!(got.as_ref(), want, "{tags:?}");
                 assert_eq!(cut, want_cut, "{tags:?}");
+                // A list that needs nothing stays borrowed (not copied).
+                if tags == want {
+                    assert!(matches!(got, Cow::Borrowed(_)), "{tags:?}");
+                }
             }
         }
     }

@@ -43,7 +43,7 @@ pub struct Trace<'a> {
     /// Metadata.
     pub metadata: Option<Json<'a>>,
     /// Tags.
-    pub tags: Vec<Cow<'a, str>>,
+    pub tags: Tags<'a>,
     /// Error.
     pub error_info: Option<ErrorInfo>,
     /// Time to first token, ms.
@@ -82,7 +82,7 @@ pub struct Span<'a> {
     /// Provider.
     pub provider: Option<Json<'a>>,
     /// Tags.
-    pub tags: Vec<Cow<'a, str>>,
+    pub tags: Tags<'a>,
     /// Token usage.
     pub usage: Option<Json<'a>>,
     /// Cost in USD.
@@ -116,6 +116,19 @@ fn write_time(out: &mut Vec<u8>, t: Time) {
     write::put(out, &b[..n]);
     out.push(b'"');
 }
+
+/// An object's tags: most objects share one of a few fixed lists
+/// (`node_execution`, ...), borrowed instead of allocated for each.
+pub type Tags<'a> = Cow<'a, [Cow<'a, str>]>;
+
+/// One fixed tag, as a list.
+macro_rules! tags {
+    ($($t:literal),+) => {{
+        const TAGS: &[Cow<'static, str>] = &[$(Cow::Borrowed($t)),+];
+        Cow::Borrowed(TAGS)
+    }};
+}
+pub(crate) use tags;
 
 fn write_tags(out: &mut Vec<u8>, tags: &[Cow<'_, str>]) {
     out.extend_from_slice(key!("tags"));

@@ -25,7 +25,7 @@ pub(super) struct Aux<'a> {
     /// Output.
     pub output: Json<'a>,
     /// Tags.
-    pub tags: Vec<Cow<'a, str>>,
+    pub tags: crate::opik::Tags<'a>,
     /// Linked span type.
     pub linked_type: &'static str,
     /// Linked model / provider / usage.
@@ -254,7 +254,7 @@ pub(super) fn emit<'a>(
                 input: Some(a.input.clone()),
                 output: Some(a.output.clone()),
                 metadata: Some(Json::Obj(tmd)),
-                tags: vec![Cow::Borrowed(a.kind)],
+                tags: vec![Cow::Borrowed(a.kind)].into(),
                 error_info: None,
                 ttft: None,
                 thread_id: a.turn.then_some(conversation),

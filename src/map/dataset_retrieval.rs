@@ -31,7 +31,7 @@ pub(super) fn map<'a>(
         name: Json::str("dataset_retrieval"),
         input: wrap_dict("input", raw(info.inputs)),
         output: Json::Obj(vec![(Cow::Borrowed("documents"), raw(info.documents))]),
-        tags: vec![Cow::Borrowed("dataset_retrieval")],
+        tags: crate::opik::tags!("dataset_retrieval"),
         linked_type: "tool",
         model: None,
         provider: None,

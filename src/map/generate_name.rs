@@ -144,7 +144,7 @@ pub(super) fn map<'a>(
         (inputs.clone(), outputs.clone())
     };
     let name = "generate_conversation_name";
-    let tags = || vec![Cow::Borrowed("generate_name")];
+    let tags = || crate::opik::tags!("generate_name");
     crate::opik::push_out(
         &mut out.traces,
         Trace {

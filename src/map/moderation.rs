@@ -35,7 +35,7 @@ pub(super) fn map<'a>(
         name: Json::str("moderation"),
         input: wrap_dict("input", inputs),
         output,
-        tags: vec![Cow::Borrowed("moderation")],
+        tags: crate::opik::tags!("moderation"),
         linked_type: "guardrail",
         model: None,
         provider: None,

@@ -53,7 +53,7 @@ pub(super) fn map<'a>(
         name: Json::str("suggested_question"),
         input: wrap_dict("input", raw(info.inputs)),
         output: wrap_dict("output", raw(info.suggested_question)),
-        tags: vec![Cow::Borrowed("suggested_question")],
+        tags: crate::opik::tags!("suggested_question"),
         linked_type: "llm",
         model,
         provider,

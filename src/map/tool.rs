@@ -38,7 +38,7 @@ pub(super) fn map<'a>(
         name: name.clone(),
         input: wrap_dict("input", raw(info.tool_inputs)),
         output: wrap_dict("output", raw(info.tool_outputs)),
-        tags: vec![Cow::Borrowed("tool"), tag.clone()],
+        tags: vec![Cow::Borrowed("tool"), tag.clone()].into(),
         linked_type: "tool",
         model: None,
         provider: None,
