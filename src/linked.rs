@@ -226,9 +226,7 @@ pub fn cost(
     path: impl PathArg,
 ) -> Option<f64> {
     let p = price(total_price.filter(|v| !v.is_null())?)?;
-    let cur = currency
-        .filter(|c| !c.is_null())
-        .and_then(|c| c.as_str().map(|s| s.into_owned()));
+    let cur = currency.filter(|c| !c.is_null()).and_then(|c| c.as_str());
     match cur {
         None => Some(p),
         Some(c) if c.eq_ignore_ascii_case("USD") => Some(p),
@@ -466,20 +464,22 @@ pub fn nest_rounds<'a>(
     // reserved ([`round_children`]).
     spans.reserve(rounds.len());
     for r in &rounds {
+        // Borrowed where they can be: only the name and the seed's text
+        // are built.
         let (parent, exec_key) = match r.container {
             Some(j) => (
                 spans[first + j].id,
-                facts[j]
-                    .exec_id
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("{run_key}:{}", r.container_id)),
+                facts[j].exec_id.map_or_else(
+                    || Cow::Owned(format!("{run_key}:{}", r.container_id)),
+                    Cow::Borrowed,
+                ),
             ),
-            None => (root, format!("{run_key}:{}", r.container_id)),
+            None => (root, Cow::Owned(format!("{run_key}:{}", r.container_id))),
         };
-        let title = r
+        let title: &str = r
             .container
-            .and_then(|j| facts[j].title.as_deref().map(str::to_owned))
-            .unwrap_or_else(|| r.container_id.to_string());
+            .and_then(|j| facts[j].title.as_deref())
+            .unwrap_or(&r.container_id);
         let start = Time::utc(r.start);
         let id = ctx.id(
             start,

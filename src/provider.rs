@@ -1,8 +1,9 @@
 //! Dify provider ids → the provider names Opik's price table knows (linked item 10).
 
 /// Opik's canonical provider for a Dify provider id (`org/plugin/provider`, or
-/// a bare name in older data) and model name.
-pub fn canonical(dify_provider: &str, model: Option<&str>) -> String {
+/// a bare name in older data) and model name. The known names are constants,
+/// not copied for every span.
+pub fn canonical(dify_provider: &str, model: Option<&str>) -> std::borrow::Cow<'static, str> {
     let segment = dify_provider
         .rsplit('/')
         .next()
@@ -24,9 +25,9 @@ pub fn canonical(dify_provider: &str, model: Option<&str>) -> String {
         "x" => "xai",
         "fireworks" => "fireworks_ai",
         "zhipuai" => "zai",
-        other => other,
+        other => return std::borrow::Cow::Owned(other.to_owned()),
     };
-    name.to_owned()
+    std::borrow::Cow::Borrowed(name)
 }
 
 #[cfg(test)]

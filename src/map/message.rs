@@ -294,12 +294,7 @@ pub(super) fn map<'a>(
         .map(|s| s.into_owned());
     let provider = obj_get(&md, "ls_provider")
         .and_then(|p| p.as_str())
-        .map(|p| {
-            Json::Str(Cow::Owned(crate::provider::canonical(
-                &p,
-                model_name.as_deref(),
-            )))
-        });
+        .map(|p| Json::Str(crate::provider::canonical(&p, model_name.as_deref())));
     let (prompt, completion, total) = (
         raw(m.message_tokens),
         raw(m.answer_tokens),

@@ -32,12 +32,7 @@ pub(super) fn map<'a>(
             .map(|s| s.into_owned());
         provider = ctx
             .text(info.model_provider, "/trace_info/model_provider")?
-            .map(|p| {
-                Json::Str(Cow::Owned(crate::provider::canonical(
-                    &p,
-                    model_name.as_deref(),
-                )))
-            });
+            .map(|p| Json::Str(crate::provider::canonical(&p, model_name.as_deref())));
         let total = raw(info.total_tokens);
         usage = linked::usage_counts(
             ctx,

@@ -777,13 +777,11 @@ fn linked_node<'a>(
         if let Some(m) = &m {
             obj_set(&mut meta, "ls_model_name", m.clone());
         }
-        let model_name = m.as_ref().and_then(|m| m.as_str()).map(|c| c.into_owned());
-        provider = p.as_ref().and_then(|p| p.as_str()).map(|p| {
-            Json::Str(Cow::Owned(crate::provider::canonical(
-                &p,
-                model_name.as_deref(),
-            )))
-        });
+        let model_name = m.as_ref().and_then(|m| m.as_str());
+        provider = p
+            .as_ref()
+            .and_then(|p| p.as_str())
+            .map(|p| Json::Str(crate::provider::canonical(&p, model_name.as_deref())));
         model = m;
     }
     obj_set(&mut meta, "created_from", Json::str("dify"));
