@@ -783,15 +783,16 @@ pub fn finish(out: &mut TaskOut<'_>, ctx: &mut Ctx, clean: &Clean) {
 fn fix_tags(tags: &mut crate::opik::Tags<'_>) -> bool {
     // Most lists are one of the mappers' fixed ones, which need nothing:
     // they stay borrowed.
-    let fine = |i: usize, t: &Cow<'_, str>| {
-        !t.is_empty()
-            && (t.len() <= MAX_TAG_CHARS || t.chars().count() <= MAX_TAG_CHARS)
-            && !tags[..i].contains(t)
-    };
+    let fine = |i: usize, t: &Cow<'_, str>| !t.is_empty() && !too_long(t) && !tags[..i].contains(t);
     if tags.len() <= MAX_TAGS && tags.iter().enumerate().all(|(i, t)| fine(i, t)) {
         return false;
     }
     fix_tag_list(tags.to_mut())
+}
+
+/// Whether a tag is over Opik's length (in characters).
+fn too_long(t: &str) -> bool {
+    t.len() > MAX_TAG_CHARS && t.chars().count() > MAX_TAG_CHARS
 }
 
 /// [`fix_tags`] on a list that needs a change.
@@ -802,7 +803,7 @@ fn fix_tag_list(tags: &mut Vec<Cow<'_, str>>) -> bool {
     let mut kept = 0;
     for i in 0..tags.len() {
         let t = &mut tags[i];
-        if t.len() > MAX_TAG_CHARS && t.chars().count() > MAX_TAG_CHARS {
+        if too_long(t) {
             cut = true;
             *t = Cow::Owned(t.chars().take(MAX_TAG_CHARS).collect());
         }

@@ -121,7 +121,7 @@ fn write_time(out: &mut Vec<u8>, t: Time) {
 /// (`node_execution`, ...), borrowed instead of allocated for each.
 pub type Tags<'a> = Cow<'a, [Cow<'a, str>]>;
 
-/// One fixed tag, as a list.
+/// A fixed list of tags, as a constant borrowed by every object that has it.
 macro_rules! tags {
     ($($t:literal),+) => {{
         const TAGS: &[Cow<'static, str>] = &[$(Cow::Borrowed($t)),+];

@@ -161,10 +161,12 @@ fn read_node<'n, 'a>(
         m => (m, "metadata", "/metadata"),
     };
     let meta = embedded_obj(meta_src, ctx, &NodeAt(i, meta_suffix))?;
-    let is_column = |f: Field<'_>| {
-        f.value()
-            .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String)
-    };
+    // Whether `outputs` is a JSON-string DB column (asked twice below).
+    let outputs_column = ne
+        .outputs
+        .raw
+        .value()
+        .is_some_and(|r| crate::json::raw_kind(r.get()) == Kind::String);
     // Read in the order of the fields below (the first error is reported);
     // the node id is hashed here, where it was just read (round nesting
     // sorts by it).
@@ -172,7 +174,7 @@ fn read_node<'n, 'a>(
     let node_id = ctx.text(ne.node_id, NodeAt(i, "/node_id"))?;
     nodes.push(Node {
         pd_deep: !matches!(ne.process_data, Embedded::Text(_)),
-        outputs_deep: !is_column(ne.outputs.raw),
+        outputs_deep: !outputs_column,
         meta_field,
         meta_deep: !matches!(meta_src, Embedded::Text(_)),
         id,
@@ -182,7 +184,7 @@ fn read_node<'n, 'a>(
         title: field_json(ne.title),
         inputs: column(ne.inputs),
         outputs: column(ne.outputs.raw),
-        outputs_usage: ne.outputs.usage.filter(|_| !is_column(ne.outputs.raw)),
+        outputs_usage: ne.outputs.usage.filter(|_| !outputs_column),
         pd,
         ne,
         status: ctx.text(ne.status, NodeAt(i, "/status"))?,
@@ -525,34 +527,37 @@ fn prefetch_fields(ne: &NodeExecution<'_>) {
 /// Asks for the input bytes a node's span reads beyond its fields: its
 /// usage, model and execution metadata.
 fn prefetch_values(n: &Node<'_, '_>) {
-    let raw = |v: Option<&Json<'_>>| {
-        if let Some(Json::Raw(r)) = v {
-            crate::simd::prefetch(r.get());
-        }
-    };
     if let Some(Some(u)) = n.outputs_usage {
         crate::simd::prefetch(u.get());
     }
-    for v in [&n.pd.usage, &n.pd.model_name, &n.pd.model_provider] {
-        raw(v.as_ref());
+    for v in [&n.pd.usage, &n.pd.model_name, &n.pd.model_provider]
+        .into_iter()
+        .flatten()
+    {
+        prefetch_raw(v);
     }
-    for (k, v) in n.meta.iter() {
-        crate::simd::prefetch(k);
-        raw(Some(v));
-    }
+    prefetch_meta(n);
 }
 
 /// Asks for the input bytes [`nodes_meta`] reads: the title and the
 /// execution metadata.
 fn prefetch_facts(n: &Node<'_, '_>) {
-    if let Json::Raw(t) = &n.title {
-        crate::simd::prefetch(t.get());
-    }
+    prefetch_raw(&n.title);
+    prefetch_meta(n);
+}
+
+/// Asks for the keys and values of a node's execution metadata.
+fn prefetch_meta(n: &Node<'_, '_>) {
     for (k, v) in n.meta.iter() {
         crate::simd::prefetch(k);
-        if let Json::Raw(r) = v {
-            crate::simd::prefetch(r.get());
-        }
+        prefetch_raw(v);
+    }
+}
+
+/// Asks for a value's input text, when it is input text.
+fn prefetch_raw(v: &Json<'_>) {
+    if let Json::Raw(r) = v {
+        crate::simd::prefetch(r.get());
     }
 }
 
@@ -565,15 +570,14 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
             if let Some(ahead) = nodes.get(k + AHEAD) {
                 prefetch_facts(ahead);
             }
-            n
-        })
-        .map(|n| linked::NodeFacts {
-            index: n.index,
-            node_id: n.node_id.as_deref(),
-            node_key: n.node_key,
-            exec_id: n.id.as_deref(),
-            title: n.title.as_str(),
-            round: linked::round_of(&n.meta),
+            linked::NodeFacts {
+                index: n.index,
+                node_id: n.node_id.as_deref(),
+                node_key: n.node_key,
+                exec_id: n.id.as_deref(),
+                title: n.title.as_str(),
+                round: linked::round_of(&n.meta),
+            }
         })
         .collect()
 }
