@@ -255,6 +255,50 @@ pub struct NodeFacts<'n> {
     pub title: Option<Cow<'n, str>>,
     /// The round the execution ran in, from its metadata ([`round_of`]).
     pub round: Option<RoundOf<'n>>,
+    /// The node span's id, start and end in µs (the end is the start when
+    /// the span has none; 0 without either), and whether it has an error:
+    /// set by [`NodeFacts::note_span`] when the span is built. Round nesting
+    /// reads them for every round child and its container's executions:
+    /// read from the span list, each would fetch a span of some 500 bytes
+    /// from memory again.
+    pub span: SpanFacts,
+}
+
+/// What round nesting reads of a node span ([`NodeFacts::span`]); all
+/// zero before it is noted.
+#[derive(Clone, Copy)]
+pub struct SpanFacts {
+    /// The span's id.
+    pub id: Uuid,
+    /// Its start, in µs.
+    pub start: i64,
+    /// Its end, in µs.
+    pub end: i64,
+    /// Whether it has an `error_info`.
+    pub failed: bool,
+}
+
+impl Default for SpanFacts {
+    fn default() -> Self {
+        SpanFacts {
+            id: Uuid([0; 16]),
+            start: 0,
+            end: 0,
+            failed: false,
+        }
+    }
+}
+
+impl NodeFacts<'_> {
+    /// Notes what round nesting reads of the node's span, `span`.
+    pub fn note_span(&mut self, span: &Span) {
+        self.span = SpanFacts {
+            id: span.id,
+            start: span.start_time.map_or(0, |t| t.micros),
+            end: span.end_time.or(span.start_time).map_or(0, |t| t.micros),
+            failed: span.error_info.is_some(),
+        };
+    }
 }
 
 /// An execution's round: `iteration` or `loop`, the container's node id, the
@@ -338,8 +382,8 @@ type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
 
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
-/// parents first. `spans[first..]` are the node spans, one per `facts` entry;
-/// the root span is `root`. Returns the order: for each of the run's spans
+/// parents first. `spans[first..]` are the node spans, one per `facts` entry
+/// (each noted: [`NodeFacts::note_span`]); the root span is `root`. Returns the order: for each of the run's spans
 /// (`spans[first - 1..]`) in its new place, where it was and whether it was
 /// put under the root.
 pub fn nest_rounds<'a>(
@@ -349,8 +393,6 @@ pub fn nest_rounds<'a>(
     root: Uuid,
     ctx: &mut Ctx<'a>,
 ) -> Result<Vec<(usize, bool)>, Error> {
-    let start_of = |s: &Span| s.start_time.map_or(0, |t| t.micros);
-    let end_of = |s: &Span| s.end_time.or(s.start_time).map_or(0, |t| t.micros);
     let mut rounds: Vec<Round> = Vec::new();
     let mut missing: Vec<Cow<str>> = Vec::new();
     // Lookups in sorted indices, not by scanning: the work stays
@@ -373,7 +415,7 @@ pub fn nest_rounds<'a>(
         let Some((kind, cid, index, cid_key)) = f.round.clone() else {
             continue;
         };
-        let child_start = start_of(&spans[first + k]);
+        let child_start = f.span.start;
         // A container's round children mostly come one after another: the
         // last container's executions are looked up once for all of them.
         let (lo, hi) = match last_container {
@@ -391,8 +433,7 @@ pub fn nest_rounds<'a>(
         let mut containing: Option<(usize, i64)> = None;
         let mut before: Option<(usize, i64)> = None;
         for &j in candidates {
-            let s = &spans[first + j];
-            let (cs, ce) = (start_of(s), end_of(s));
+            let (cs, ce) = (facts[j].span.start, facts[j].span.end);
             if cs <= child_start && child_start <= ce && containing.is_none_or(|(_, t)| cs > t) {
                 containing = Some((j, cs));
             }
@@ -409,7 +450,7 @@ pub fn nest_rounds<'a>(
                 format!("no execution of the {kind} container in this run: its rounds hang under the root span"),
             );
         }
-        let child_end = end_of(&spans[first + k]);
+        let child_end = f.span.end;
         let key_id = if container.is_some() {
             Cow::Borrowed("")
         } else {
@@ -468,7 +509,7 @@ pub fn nest_rounds<'a>(
         // are built.
         let (parent, exec_key) = match r.container {
             Some(j) => (
-                spans[first + j].id,
+                facts[j].span.id,
                 facts[j].exec_id.map_or_else(
                     || Cow::Owned(format!("{run_key}:{}", r.container_id)),
                     Cow::Borrowed,
@@ -489,7 +530,8 @@ pub fn nest_rounds<'a>(
         let failed = r
             .children
             .iter()
-            .find_map(|&k| spans[first + k].error_info.clone());
+            .find(|&&k| facts[k].span.failed)
+            .and_then(|&k| spans[first + k].error_info.clone());
         let (id_key, idx_key) = if r.kind == "iteration" {
             ("iteration_id", "iteration_index")
         } else {

@@ -456,7 +456,7 @@ pub(super) fn map<'a>(
     let first_node = out.spans.len();
     // The linked profile adds a span per round: room for all of them now,
     // so that the list is not moved when they come.
-    let facts = if linked {
+    let mut facts = if linked {
         nodes_meta(&nodes)
     } else {
         Vec::new()
@@ -474,6 +474,9 @@ pub(super) fn map<'a>(
         }
         if linked {
             let h = linked_node(n, &run, ctx, &mut out.spans)?;
+            if let (Some(f), Some(span)) = (facts.get_mut(k), out.spans.last()) {
+                f.note_span(span);
+            }
             if let Some((count, first)) = h.redacted {
                 hits.push((k + 1, count, first));
             }
@@ -577,6 +580,7 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
                 exec_id: n.id.as_deref(),
                 title: n.title.as_str(),
                 round: linked::round_of(&n.meta),
+                span: linked::SpanFacts::default(),
             }
         })
         .collect()
