@@ -7,6 +7,7 @@ mod dataset_retrieval;
 mod generate_name;
 mod message;
 mod moderation;
+mod node_meta;
 mod suggested_question;
 mod tool;
 mod workflow;

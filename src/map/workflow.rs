@@ -15,6 +15,7 @@ use crate::reader::Clean;
 use crate::time::{seconds_to_micros, Time};
 use crate::usage::sdk_normalize;
 
+use super::node_meta::{MetaKey, NodeMeta};
 use super::{metadata_obj, Ctx, NodeAt, PathArg, TaskOut};
 
 /// A node execution with its DB-row columns decoded.
@@ -586,16 +587,6 @@ fn nodes_meta<'n>(nodes: &'n [Node<'_, '_>]) -> Vec<linked::NodeFacts<'n>> {
         .collect()
 }
 
-/// A node's metadata list, checked (in debug builds, as the tests run) to
-/// have stayed within the room [`base_meta`] made for it.
-fn room_checked<'a>(meta: Obj<'a>, n: &Node<'_, 'a>) -> Obj<'a> {
-    debug_assert!(
-        meta.len() <= n.meta.len() + META_ROOM,
-        "a node mapper adds more metadata keys than META_ROOM"
-    );
-    meta
-}
-
 struct RunInfo<'r, 'a> {
     run_id: &'r Cow<'a, str>,
     /// The input the envelope reader found nothing to redact in.
@@ -608,22 +599,13 @@ struct RunInfo<'r, 'a> {
     start: Time,
 }
 
-/// How many keys the node mappers add at most to a node's metadata: the
-/// four of [`base_meta`], then seven more ([`reference_node`]: `app_name`,
-/// `node_type`, `status`, `ls_provider`, `ls_model_name`, `created_from`,
-/// `usage`; [`linked_node`]: the same but `usage`, and `node_title`). A
-/// 5,000-node run keeps 5,000 of these lists: each slot is 56 bytes, and
-/// room left unused is wasm memory all the same.
-const META_ROOM: usize = 11;
-
-fn base_meta<'a>(n: &Node<'_, 'a>, run: &RunInfo<'_, 'a>) -> Obj<'a> {
-    // Room for the keys the mappers add, so that they do not grow the list.
-    let mut meta = Vec::with_capacity(n.meta.len() + META_ROOM);
-    meta.extend(n.meta.iter().cloned());
-    obj_set(&mut meta, "workflow_run_id", Json::Str(run.run_id.clone()));
-    obj_set(&mut meta, "node_execution_id", field_json(n.ne.id));
-    obj_set(&mut meta, "tenant_id", run.tenant_id.clone());
-    obj_set(&mut meta, "app_id", run.app_id.clone());
+/// The node's metadata with the keys every node span gets.
+fn base_meta<'a>(n: &Node<'_, 'a>, run: &RunInfo<'_, 'a>) -> NodeMeta<'a> {
+    let mut meta = NodeMeta::new(&n.meta);
+    meta.set(MetaKey::WorkflowRunId, Json::Str(run.run_id.clone()));
+    meta.set(MetaKey::NodeExecutionId, field_json(n.ne.id));
+    meta.set(MetaKey::TenantId, run.tenant_id.clone());
+    meta.set(MetaKey::AppId, run.app_id.clone());
     meta
 }
 
@@ -665,9 +647,9 @@ fn reference_node<'a>(
         })?;
 
     let mut meta = base_meta(n, run);
-    obj_set(&mut meta, "app_name", n.title.clone());
-    obj_set(&mut meta, "node_type", field_json(n.ne.node_type));
-    obj_set(&mut meta, "status", field_json(n.ne.status));
+    meta.set(MetaKey::AppName, n.title.clone());
+    meta.set(MetaKey::NodeType, field_json(n.ne.node_type));
+    meta.set(MetaKey::Status, field_json(n.ne.status));
 
     let is_llm =
         pd.has_keys && pd.model_mode.as_ref().and_then(|m| m.as_str()).as_deref() == Some("chat");
@@ -677,8 +659,8 @@ fn reference_node<'a>(
     if is_llm {
         let p = pd.model_provider.clone().unwrap_or(Json::Null);
         let m = pd.model_name.clone().unwrap_or_else(|| Json::str(""));
-        obj_set(&mut meta, "ls_provider", p.clone());
-        obj_set(&mut meta, "ls_model_name", m.clone());
+        meta.set(MetaKey::LsProvider, p.clone());
+        meta.set(MetaKey::LsModelName, m.clone());
         provider = Some(p);
         model = Some(m);
         let source = match &pd.usage {
@@ -711,10 +693,10 @@ fn reference_node<'a>(
         (Cow::Borrowed("completion_tokens"), completion),
         (Cow::Borrowed("prompt_tokens"), prompt),
     ];
-    obj_set(&mut meta, "created_from", Json::str("dify"));
+    meta.set(MetaKey::CreatedFrom, Json::str("dify"));
     let backend_usage = sdk_normalize(&usage);
-    if obj_get(&meta, "usage").is_none() {
-        meta.push((Cow::Borrowed("usage"), Json::Obj(usage)));
+    if !meta.has(MetaKey::Usage) {
+        meta.set(MetaKey::Usage, Json::Obj(usage));
     }
     let seed = match &n.id {
         Some(id) => ctx.v4(id, NodeAt(n.index, "/id"))?,
@@ -737,7 +719,7 @@ fn reference_node<'a>(
         end_time: Some(finished),
         input: Some(wrap_dict("input", inputs)),
         output: Some(wrap_dict("output", outputs)),
-        metadata: Some(Json::Obj(room_checked(meta, n))),
+        metadata: Some(Json::Obj(meta.into_obj())),
         model,
         provider,
         tags: crate::opik::tags!("node_execution"),
@@ -787,20 +769,20 @@ fn linked_node<'a>(
     let end = linked::clamp_end(ctx, created, end, NodeAt(n.index, "/finished_at"));
 
     let mut meta = base_meta(n, run);
-    obj_set(&mut meta, "app_name", run.app_name.clone());
-    obj_set(&mut meta, "node_title", n.title.clone());
-    obj_set(&mut meta, "node_type", field_json(n.ne.node_type));
-    obj_set(&mut meta, "status", field_json(n.ne.status));
+    meta.set(MetaKey::AppName, run.app_name.clone());
+    meta.set(MetaKey::NodeTitle, n.title.clone());
+    meta.set(MetaKey::NodeType, field_json(n.ne.node_type));
+    meta.set(MetaKey::Status, field_json(n.ne.status));
 
     let (mut model, mut provider) = (None, None);
     if kind == "llm" {
         let m = pd.model_name.clone().filter(|m| !m.is_null());
         let p = pd.model_provider.clone().filter(|p| !p.is_null());
         if let Some(p) = &p {
-            obj_set(&mut meta, "ls_provider", p.clone());
+            meta.set(MetaKey::LsProvider, p.clone());
         }
         if let Some(m) = &m {
-            obj_set(&mut meta, "ls_model_name", m.clone());
+            meta.set(MetaKey::LsModelName, m.clone());
         }
         let model_name = m.as_ref().and_then(|m| m.as_str());
         provider = p
@@ -809,7 +791,7 @@ fn linked_node<'a>(
             .map(|p| Json::Str(crate::provider::canonical(&p, model_name.as_deref())));
         model = m;
     }
-    obj_set(&mut meta, "created_from", Json::str("dify"));
+    meta.set(MetaKey::CreatedFrom, Json::str("dify"));
 
     let mut span = Span {
         id: Uuid([0; 16]),
@@ -875,7 +857,7 @@ fn linked_node<'a>(
         let st = if status.is_empty() { "error" } else { status };
         span.error_info = Some(linked::error_info("node", st, n.error.as_deref()));
     }
-    span.metadata = Some(Json::Obj(room_checked(meta, n)));
+    span.metadata = Some(Json::Obj(meta.into_obj()));
     let seed = match &n.id {
         Some(id) => ids::uid(id),
         None => ids::seed(&format!("{}:node:{}", run.run_id, NodeAt::base(n.index))),
