@@ -465,12 +465,18 @@ pub fn nest_rounds<'a>(
         ));
     }
     // One round per key, its children in input order; rounds in the order
-    // of their first child.
+    // of their first child. Sorting only groups equal keys (the rounds are
+    // put in order by their first child below), so the keys are sorted as
+    // numbers, not texts: the container's place (+1, 0 when not found), the
+    // rank of the container's node id among those of rounds whose container
+    // was not found (0 when it was), the kind and the index. Comparing the
+    // texts in the sort was a third of round nesting's time.
+    let nums = round_numbers(&keyed);
     let mut by_key: Vec<usize> = (0..keyed.len()).collect();
-    crate::sort::stable_sort(&mut by_key, &|a, b| keyed[a].0 < keyed[b].0);
+    crate::sort::stable_sort(&mut by_key, &|a, b| nums[a] < nums[b]);
     for (n, &i) in by_key.iter().enumerate() {
         let ((container, _, kind, index), cid, k, start, end) = &keyed[i];
-        let same = n > 0 && keyed[by_key[n - 1]].0 == keyed[i].0;
+        let same = n > 0 && nums[by_key[n - 1]] == nums[i];
         match rounds.last_mut() {
             Some(r) if same => {
                 r.children.push(*k);
@@ -591,6 +597,36 @@ pub fn nest_rounds<'a>(
     let order = parents_first(run, root, ctx, &first_node);
     put_in_order(run, &order, |s| s.parent_span_id = Some(root));
     Ok(order)
+}
+
+/// Each round child's [`RoundKey`] as numbers that are equal exactly when
+/// the keys are (see [`nest_rounds`]).
+fn round_numbers(
+    keyed: &[(RoundKey, Cow<str>, usize, i64, i64)],
+) -> Vec<(usize, usize, bool, i128)> {
+    // The node ids of containers not found, each once, in text order: most
+    // runs have none.
+    let mut ids: Vec<usize> = (0..keyed.len())
+        .filter(|&i| keyed[i].0 .0.is_none())
+        .collect();
+    let id = |i: usize| keyed[i].0 .1.as_ref();
+    crate::sort::stable_sort(&mut ids, &|a, b| id(a) < id(b));
+    ids.dedup_by(|a, b| id(*a) == id(*b));
+    keyed
+        .iter()
+        .map(|((container, key_id, kind, index), ..)| {
+            let rank = match container {
+                Some(_) => 0,
+                None => ids.partition_point(|&j| id(j) < key_id.as_ref()) + 1,
+            };
+            (
+                container.map_or(0, |j| j + 1),
+                rank,
+                *kind == "loop",
+                *index,
+            )
+        })
+        .collect()
 }
 
 /// Puts `items` in `order` (a permutation of their indices, each with

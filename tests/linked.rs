@@ -960,6 +960,47 @@ fn item5_missing_containers_keep_their_rounds_apart() {
     }
 }
 
+/// An iteration round and a loop round of the same container node id and
+/// index are two rounds (the kind is part of a round's key).
+#[test]
+fn item5_an_iteration_and_a_loop_of_one_id_and_index_are_two_rounds() {
+    let mut wf = task("workflow_50_nodes");
+    let id = "1741000000998";
+    for (row, kind) in [(20, "iteration"), (21, "loop")] {
+        let cell = &mut wf["node_executions"][row]["execution_metadata"];
+        let mut meta: Value = serde_json::from_str(cell.as_str().unwrap()).unwrap();
+        let index = meta["iteration_index"].clone();
+        let obj = meta.as_object_mut().unwrap();
+        obj.remove("iteration_id");
+        obj.remove("iteration_index");
+        obj.insert(format!("{kind}_id"), json!(id));
+        obj.insert(format!("{kind}_index"), index);
+        *cell = json!(meta.to_string());
+    }
+    let r = map_value(&wf);
+    let rounds: Vec<&J> = spans(&r)
+        .iter()
+        .filter(|sp| sp.get("name").and_then(J::str) == Some(&format!("{id} #3")))
+        .collect();
+    assert_eq!(rounds.len(), 2);
+    let mut tags: Vec<String> = rounds
+        .iter()
+        .map(|round| {
+            let kids = spans(&r)
+                .iter()
+                .filter(|sp| sp.get("parent_span_id").and_then(J::str) == Some(s(round, "id")))
+                .count();
+            assert_eq!(kids, 1);
+            round.get("tags").unwrap().arr()[0]
+                .str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["iteration_round", "loop_round"]);
+}
+
 // ---------------------------------------------------------------------------
 // Item 6 — errors are errors
 // ---------------------------------------------------------------------------
