@@ -373,12 +373,16 @@ pub fn round_children(facts: &[NodeFacts]) -> usize {
     facts.iter().filter(|f| f.round.is_some()).count()
 }
 
-/// What makes a round: its container execution (when found), the container's
-/// node id, `iteration` or `loop`, and the round index. The node id is left
-/// empty when the container was found: it is that execution's node id then
-/// (its executions were looked up by it), and comparing it would read it
-/// from memory again.
-type RoundKey<'m> = (Option<usize>, Cow<'m, str>, &'static str, i128);
+/// What makes a round, as numbers, so that sorting by it compares no text:
+/// its container execution's place + 1 (0 when not found); when the container
+/// was not found, the container node id's place + 1 among those not found
+/// (else 0); whether it is a loop (else an iteration); and the round index.
+/// Two round children are in one round exactly when their keys are equal.
+type RoundKey = (usize, usize, bool, i128);
+
+/// A round child: its round's key, the round's kind and container node id,
+/// its place among the node spans, its start and end.
+type Keyed<'m> = (RoundKey, &'static str, Cow<'m, str>, usize, i64, i64);
 
 /// Item 5: puts the node spans of iteration and loop rounds under a round
 /// span, under their container's node span, and orders the run's spans
@@ -408,8 +412,7 @@ pub fn nest_rounds<'a>(
     let key_of = |j: usize| facts[j].node_key;
     crate::sort::stable_sort(&mut by_node, &|a, b| key_of(a) < key_of(b));
     // Each round child with the key of its round, in input order.
-    let mut keyed: Vec<(RoundKey, Cow<str>, usize, i64, i64)> =
-        Vec::with_capacity(round_children(facts));
+    let mut keyed: Vec<Keyed> = Vec::with_capacity(round_children(facts));
     let mut last_container: Option<(u64, usize, usize)> = None;
     for (k, f) in facts.iter().enumerate() {
         let Some((kind, cid, index, cid_key)) = f.round.clone() else {
@@ -442,41 +445,40 @@ pub fn nest_rounds<'a>(
             }
         }
         let container = containing.or(before).map(|(j, _)| j);
-        if container.is_none() && !missing.contains(&cid) {
+        let id_place = if container.is_some() {
+            0
+        } else if let Some(p) = missing.iter().position(|m| *m == cid) {
+            p + 1
+        } else {
             missing.push(cid.clone());
             ctx.warn(
                 WarningCode::ContainerNotFound,
                 format!("{}/metadata/{kind}_id", NodeAt::base(f.index)),
                 format!("no execution of the {kind} container in this run: its rounds hang under the root span"),
             );
-        }
-        let child_end = f.span.end;
-        let key_id = if container.is_some() {
-            Cow::Borrowed("")
-        } else {
-            cid.clone()
+            missing.len()
         };
         keyed.push((
-            (container, key_id, kind, index),
+            (
+                container.map_or(0, |j| j + 1),
+                id_place,
+                kind == "loop",
+                index,
+            ),
+            kind,
             cid,
             k,
             child_start,
-            child_end,
+            f.span.end,
         ));
     }
     // One round per key, its children in input order; rounds in the order
-    // of their first child. Sorting only groups equal keys (the rounds are
-    // put in order by their first child below), so the keys are sorted as
-    // numbers, not texts: the container's place (+1, 0 when not found), the
-    // rank of the container's node id among those of rounds whose container
-    // was not found (0 when it was), the kind and the index. Comparing the
-    // texts in the sort was a third of round nesting's time.
-    let nums = round_numbers(&keyed);
+    // of their first child.
     let mut by_key: Vec<usize> = (0..keyed.len()).collect();
-    crate::sort::stable_sort(&mut by_key, &|a, b| nums[a] < nums[b]);
+    crate::sort::stable_sort(&mut by_key, &|a, b| keyed[a].0 < keyed[b].0);
     for (n, &i) in by_key.iter().enumerate() {
-        let ((container, _, kind, index), cid, k, start, end) = &keyed[i];
-        let same = n > 0 && nums[by_key[n - 1]] == nums[i];
+        let (key, kind, cid, k, start, end) = &keyed[i];
+        let same = n > 0 && keyed[by_key[n - 1]].0 == *key;
         match rounds.last_mut() {
             Some(r) if same => {
                 r.children.push(*k);
@@ -484,10 +486,10 @@ pub fn nest_rounds<'a>(
                 r.end = r.end.max(*end);
             }
             _ => rounds.push(Round {
-                container: *container,
+                container: key.0.checked_sub(1),
                 container_id: cid.clone(),
                 kind,
-                index: *index,
+                index: key.3,
                 children: vec![*k],
                 start: *start,
                 end: *end,
@@ -597,36 +599,6 @@ pub fn nest_rounds<'a>(
     let order = parents_first(run, root, ctx, &first_node);
     put_in_order(run, &order, |s| s.parent_span_id = Some(root));
     Ok(order)
-}
-
-/// Each round child's [`RoundKey`] as numbers that are equal exactly when
-/// the keys are (see [`nest_rounds`]).
-fn round_numbers(
-    keyed: &[(RoundKey, Cow<str>, usize, i64, i64)],
-) -> Vec<(usize, usize, bool, i128)> {
-    // The node ids of containers not found, each once, in text order: most
-    // runs have none.
-    let mut ids: Vec<usize> = (0..keyed.len())
-        .filter(|&i| keyed[i].0 .0.is_none())
-        .collect();
-    let id = |i: usize| keyed[i].0 .1.as_ref();
-    crate::sort::stable_sort(&mut ids, &|a, b| id(a) < id(b));
-    ids.dedup_by(|a, b| id(*a) == id(*b));
-    keyed
-        .iter()
-        .map(|((container, key_id, kind, index), ..)| {
-            let rank = match container {
-                Some(_) => 0,
-                None => ids.partition_point(|&j| id(j) < key_id.as_ref()) + 1,
-            };
-            (
-                container.map_or(0, |j| j + 1),
-                rank,
-                *kind == "loop",
-                *index,
-            )
-        })
-        .collect()
 }
 
 /// Puts `items` in `order` (a permutation of their indices, each with

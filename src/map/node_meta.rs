@@ -51,9 +51,25 @@ const NAMES: [&str; 12] = [
 /// room left unused is wasm memory all the same.
 const ROOM: usize = NAMES.len() - 1;
 
-/// Which [`MetaKey`] a key of the node's own metadata is.
+/// Which [`MetaKey`] a key of the node's own metadata is: its length and
+/// first letter name the one candidate, which is then compared.
 fn key_of(k: &str) -> Option<usize> {
-    NAMES.iter().position(|n| *n == k)
+    let i = match (k.len(), k.as_bytes().first()) {
+        (15, Some(b'w')) => 0,
+        (17, Some(b'n')) => 1,
+        (9, Some(b't')) => 2,
+        (6, Some(b'a')) => 3,
+        (8, Some(b'a')) => 4,
+        (10, Some(b'n')) => 5,
+        (9, Some(b'n')) => 6,
+        (6, Some(b's')) => 7,
+        (11, Some(b'l')) => 8,
+        (13, Some(b'l')) => 9,
+        (12, Some(b'c')) => 10,
+        (5, Some(b'u')) => 11,
+        _ => return None,
+    };
+    (NAMES[i] == k).then_some(i)
 }
 
 /// A node's metadata being built.
