@@ -387,13 +387,17 @@ impl<'a> Reader<'a> {
 
     /// Reads the string whose quote is at the position: whether it has
     /// escapes. Marks the value dirty when the string may be a signed URL
-    /// (the redaction pass's own test: a `?`, then a `=`).
+    /// (the redaction pass's own test, [`crate::redact::may_be_signed`]: a
+    /// `?`, then a `=`, each plain or escaped), found in this one scan: the
+    /// scan stops at `=` too, which is rare in text, where looking through
+    /// the rest of every string with a question mark read it twice more.
     #[inline(always)]
     fn string(&mut self) -> Option<bool> {
         let b = self.text.as_bytes();
         let mut i = self.pos + 1;
         let mut escapes = false;
-        let mut question = None;
+        let mut question = false;
+        let mut signed = false;
         loop {
             i = special(b, i);
             match *b.get(i)? {
@@ -407,8 +411,11 @@ impl<'a> Reader<'a> {
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }
-                            if question.is_none() && crate::redact::escapes_question(&b[i + 1..]) {
-                                question = Some(i);
+                            let after = &b[i + 1..];
+                            if question {
+                                signed |= crate::redact::escapes_equals(after);
+                            } else {
+                                question = crate::redact::escapes_question(after);
                             }
                             i += 6;
                         }
@@ -416,14 +423,18 @@ impl<'a> Reader<'a> {
                     }
                 }
                 b'?' => {
-                    question.get_or_insert(i);
+                    question = true;
+                    i += 1;
+                }
+                b'=' => {
+                    signed |= question;
                     i += 1;
                 }
                 // A control character.
                 _ => return None,
             }
         }
-        if question.is_some_and(|q| crate::redact::may_be_signed(&b[q + 1..i])) {
+        if signed {
             self.dirty = true;
         }
         self.pos = i + 1;
@@ -454,9 +465,9 @@ impl Bits {
 }
 
 /// Whether a byte ends a plain run of string text: a quote, a backslash, a
-/// `?` or a control character.
+/// `?`, a `=` or a control character.
 fn is_special(c: u8) -> bool {
-    matches!(c, b'"' | b'\\' | b'?') || c < 0x20
+    matches!(c, b'"' | b'\\' | b'?' | b'=') || c < 0x20
 }
 
 /// The first index at or after `i` whose byte [`is_special`]; `b.len()`
@@ -466,7 +477,12 @@ fn special(b: &[u8], i: usize) -> usize {
     crate::simd::find(
         b,
         i,
-        |v| v.eq(b'"').or(v.eq(b'\\')).or(v.eq(b'?').or(v.below(0x20))),
+        |v| {
+            v.eq(b'"')
+                .or(v.eq(b'\\'))
+                .or(v.eq(b'?').or(v.eq(b'=')))
+                .or(v.below(0x20))
+        },
         is_special,
     )
 }

@@ -222,9 +222,15 @@ pub(crate) fn escapes_question(after: &[u8]) -> bool {
     matches!(after.get(..5), Some(b"u003f") | Some(b"u003F"))
 }
 
+/// Whether a JSON string body's escape, from its `u`, is an escaped `=`.
+pub(crate) fn escapes_equals(after: &[u8]) -> bool {
+    matches!(after.get(..5), Some(b"u003d") | Some(b"u003D"))
+}
+
 /// Whether the part of a JSON string body after its first `?` (plain or
 /// escaped) may make it a signed URL: it has a `=`, plain or escaped. A cheap
-/// filter; [`strip_signed`] decides.
+/// filter; [`strip_signed`] decides. The envelope's reader makes the same
+/// test while it scans a string ([`crate::reader`]).
 pub(crate) fn may_be_signed(after_question: &[u8]) -> bool {
     find_char(after_question, b'=').is_some()
 }

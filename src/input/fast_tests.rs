@@ -206,7 +206,8 @@ fn maps_alike(text: &str) {
 fn redactable_subtrees_are_never_clean() {
     let text = r#"{"trace_info": {"inputs": {"a": 1}, "outputs": {"h": {"Set-Cookie": "c"}},
         "metadata": {"u": "https://x/y?sign=abc", "v": "https://x/y\u003fX-Amz-Signature\u003d1",
-        "w": "what?", "ok": [1, "two"]}}}"#;
+        "w": "what?", "ok": [1, "two"], "e": "a=b, c?", "f": "what?\\u003d", "g": "x?y\u003D1",
+        "h": "x\u003fy=1", "i": "=?"}}}"#;
     let (env, clean) = Reader::read_all(text, Envelope::fast).unwrap();
     let info = env.trace_info.unwrap();
     assert!(clean.contains(info.inputs.present().unwrap().get()));
@@ -222,8 +223,15 @@ fn redactable_subtrees_are_never_clean() {
     };
     assert!(!clean.contains(raw_of("u")));
     assert!(!clean.contains(raw_of("v")));
-    // A `?` without a `=` after it is no signed URL.
+    // A `?` without a `=` after it is no signed URL: nor is a `=` before
+    // it, or an escaped backslash before the text `u003d`.
     assert!(clean.contains(raw_of("w")));
+    assert!(clean.contains(raw_of("e")));
+    assert!(clean.contains(raw_of("f")));
+    assert!(clean.contains(raw_of("i")));
+    // An escaped `=` after a `?`, or a `=` after an escaped `?`, may be one.
+    assert!(!clean.contains(raw_of("g")));
+    assert!(!clean.contains(raw_of("h")));
     assert!(clean.contains(raw_of("ok")));
     // An escaped key inside a value is taken as dirty; so is a signed URL
     // nested in it.
