@@ -413,9 +413,9 @@ impl<'a> Reader<'a> {
                             }
                             let after = &b[i + 1..];
                             if question {
-                                signed |= crate::redact::escapes_equals(after);
+                                signed |= crate::redact::escape_is(after, b'=');
                             } else {
-                                question = crate::redact::escapes_question(after);
+                                question = crate::redact::escape_is(after, b'?');
                             }
                             i += 6;
                         }

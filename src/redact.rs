@@ -215,16 +215,16 @@ fn walk(j: &mut Json<'_>, trail: &Trail<'_>, tally: &mut Tally) {
     }
 }
 
-/// Whether the escape whose text (after its backslash) starts `after` is a
-/// `?`: how both this pass and the envelope reader ([`crate::reader`]) spot
-/// an escaped one.
-pub(crate) fn escapes_question(after: &[u8]) -> bool {
-    matches!(after.get(..5), Some(b"u003f") | Some(b"u003F"))
-}
-
-/// Whether a JSON string body's escape, from its `u`, is an escaped `=`.
-pub(crate) fn escapes_equals(after: &[u8]) -> bool {
-    matches!(after.get(..5), Some(b"u003d") | Some(b"u003D"))
+/// Whether the escape whose text (after its backslash) starts `after` is
+/// the ASCII character `c`, as `\u00XX` with either case of hex letter: how
+/// both this pass and the envelope reader ([`crate::reader`]) spot an escaped
+/// `?` or `=`.
+#[inline(always)]
+pub(crate) fn escape_is(after: &[u8], c: u8) -> bool {
+    let hex = |n: u8| crate::write::HEX_DIGITS[usize::from(n & 15)];
+    after.get(..5).is_some_and(|u| {
+        u[..3] == *b"u00" && u[3] == hex(c >> 4) && u[4].eq_ignore_ascii_case(&hex(c))
+    })
 }
 
 /// Whether the part of a JSON string body after its first `?` (plain or
@@ -240,12 +240,8 @@ pub(crate) fn may_be_signed(after_question: &[u8]) -> bool {
 /// backslash followed by `u00XX` is harmless here: callers only filter).
 fn find_char(body: &[u8], c: u8) -> Option<usize> {
     let plain = memchr::memchr(c, body);
-    let hex = |n: u8| crate::write::HEX_DIGITS[usize::from(n & 15)];
-    let (hi, lo) = (hex(c >> 4), hex(c));
-    let escaped = memchr::memchr_iter(b'\\', &body[..plain.unwrap_or(body.len())]).find(|&e| {
-        body.get(e + 1..e + 6)
-            .is_some_and(|u| u[..3] == *b"u00" && u[3] == hi && u[4].eq_ignore_ascii_case(&lo))
-    });
+    let escaped = memchr::memchr_iter(b'\\', &body[..plain.unwrap_or(body.len())])
+        .find(|&e| escape_is(&body[e + 1..], c));
     escaped.or(plain)
 }
 
@@ -287,7 +283,7 @@ pub fn redact_raw(text: &str, base: &dyn Fn() -> String, tally: &mut Tally) -> O
         match (b[p], open) {
             (b'\\', Some(_)) => {
                 escapes = true;
-                if question.is_none() && escapes_question(&b[p + 1..]) {
+                if question.is_none() && escape_is(&b[p + 1..], b'?') {
                     question = Some(p);
                 }
                 skip = p + 2;
