@@ -52,25 +52,31 @@ const NAMES: [&str; 12] = [
 const ROOM: usize = NAMES.len() - 1;
 
 /// Which [`MetaKey`] a key of the node's own metadata is: its length and
-/// first letter name the one candidate, which is then compared.
+/// first letter name the one candidate (no two names share both: checked
+/// below, when the module compiles), which is then compared.
 fn key_of(k: &str) -> Option<usize> {
-    let i = match (k.len(), k.as_bytes().first()) {
-        (15, Some(b'w')) => 0,
-        (17, Some(b'n')) => 1,
-        (9, Some(b't')) => 2,
-        (6, Some(b'a')) => 3,
-        (8, Some(b'a')) => 4,
-        (10, Some(b'n')) => 5,
-        (9, Some(b'n')) => 6,
-        (6, Some(b's')) => 7,
-        (11, Some(b'l')) => 8,
-        (13, Some(b'l')) => 9,
-        (12, Some(b'c')) => 10,
-        (5, Some(b'u')) => 11,
-        _ => return None,
-    };
+    let first = k.as_bytes().first();
+    let i = NAMES
+        .iter()
+        .position(|n| n.len() == k.len() && n.as_bytes().first() == first)?;
     (NAMES[i] == k).then_some(i)
 }
+
+const _: () = {
+    let mut i = 0;
+    while i < NAMES.len() {
+        let mut j = i + 1;
+        while j < NAMES.len() {
+            let (a, b) = (NAMES[i].as_bytes(), NAMES[j].as_bytes());
+            assert!(
+                a.len() != b.len() || a[0] != b[0],
+                "two metadata key names share their length and first letter"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+};
 
 /// A node's metadata being built.
 pub(super) struct NodeMeta<'a> {
